@@ -1,0 +1,1 @@
+"""The four Xinsheng services: intake, routing, notify, reports."""

@@ -1,0 +1,114 @@
+"""The one command line of the project: ``python -m services COMMAND``."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from shared.config import DEFAULT_PORTS, REPO_ROOT, SERVICES, load
+
+service_arg = click.argument("service", type=click.Choice(SERVICES))
+
+
+def _metrics_dir(service: str) -> None:
+    """Point prometheus_client at the service's shared directory before anything imports it."""
+    default = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var")) / "metrics" / service
+    path = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(default)))
+    path.mkdir(parents=True, exist_ok=True)
+
+
+@click.group()
+def cli():
+    """Xinsheng (职工心声直通车): run, migrate and look after the services."""
+
+
+@cli.command()
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def migrate(services):
+    """Bring each service's database to the latest schema (all services by default)."""
+    from shared import migrate as m
+    for service in services or SERVICES:
+        m.upgrade(load(service))
+        click.echo(f"{service}: migrated")
+
+
+@cli.command()
+@service_arg
+@click.option("--port", type=int, default=None, help="default: $PORT, else the service's own port")
+@click.option("--workers", type=int, default=None, help="default: $WEB_CONCURRENCY, else 2")
+def web(service, port, workers):
+    """Start the service's web process under gunicorn."""
+    _metrics_dir(service)
+    port = port or int(os.environ.get("PORT", DEFAULT_PORTS[service]))
+    workers = workers or int(os.environ.get("WEB_CONCURRENCY", 2))
+    host = os.environ.get("HOST", "127.0.0.1")
+    args = ["gunicorn", "--config", "python:shared.gunicorn_conf", "--no-control-socket",
+            "--bind", f"{host}:{port}", "--workers", str(workers), "--chdir", str(REPO_ROOT),
+            f"services.{service}.api:create_app()"]
+    os.execvp(sys.executable, [sys.executable, "-m", *args])
+
+
+@cli.command()
+@service_arg
+def worker(service):
+    """Start the service's worker process: its consumer, outbox relay and timers."""
+    _metrics_dir(service)
+    import importlib
+    importlib.import_module(f"services.{service}.worker").main()
+
+
+@cli.command("import-directory")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_directory(path):
+    """Load the organisation directory (YAML) into routing and publish what changed."""
+    from pydantic import ValidationError
+    from shared.bootstrap import bootstrap
+    from shared.uow import unit_of_work
+    from services.routing import directory
+    from services.routing.models import outbox
+
+    try:
+        d = directory.load(path)
+    except (ValidationError, ValueError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    rt = bootstrap("routing")
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        changed = directory.apply(uow, d)
+    click.echo(f"directory: {len(d.counties)} counties, {len(d.enterprises)} enterprises, {changed} changed")
+
+
+@cli.group("dead-letters")
+def dead_letters():
+    """List or replay the messages a service could not handle."""
+
+
+@dead_letters.command("list")
+@service_arg
+def dead_list(service):
+    from shared.deadletters import list_dead
+    rows = list_dead(load(service), service)
+    for d in rows:
+        click.echo(f"{d.message_id}\t{d.type}\t{d.attempts}\t{d.failed_at}\t{d.reason}")
+    click.echo(f"{len(rows)} dead letter(s) in {service}", err=True)
+
+
+@dead_letters.command("replay")
+@service_arg
+@click.option("--id", "ids", multiple=True, help="replay only these message ids (default: all)")
+def dead_replay(service, ids):
+    from shared.deadletters import replay
+    n = replay(load(service), service, set(ids) or None)
+    click.echo(f"{n} dead letter(s) replayed into {service}'s queue")
+
+
+@cli.command("compile-translations")
+def compile_translations():
+    """Compile the translation catalogue (.po → .mo)."""
+    from babel.messages.frontend import CommandLineInterface
+    CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(REPO_ROOT / "shared" / "translations")])
+
+
+if __name__ == "__main__":
+    cli()

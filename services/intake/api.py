@@ -1,0 +1,135 @@
+"""intake's HTTP API (JSON) and app factory."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from spectree import Response as Doc
+
+from shared import labels, web
+from shared.bootstrap import Runtime, bootstrap
+from shared.errors import ApiError, ErrorResponse, invalid
+from services.intake import grievances, tracking
+from services.intake.config import SERVICE
+from services.intake.models import outbox
+from services.intake.schemas import (EnterpriseList, GrievanceCreated, GrievanceIn, GrievanceStatus)
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+spec = web.new_spec(SERVICE)
+_ERRORS = {f"HTTP_{s}": ErrorResponse for s in (400, 404, 409, 413, 415, 422, 429)}
+_TRUE, _FALSE = {"true", "on", "1", "yes"}, {"false", "off", "0", "no", ""}
+
+
+@api.get("/enterprises")
+@spec.validate(resp=Doc(HTTP_200=EnterpriseList), tags=["public"], skip_validation=True)
+def list_enterprises():
+    """Active enterprises (code, name, county) for the form's picker."""
+    return jsonify(enterprises=grievances.active_enterprises(web.runtime()))
+
+
+@api.post("/grievances")
+@spec.validate(json=GrievanceIn, resp=Doc(HTTP_201=GrievanceCreated, **_ERRORS), tags=["public"],
+               skip_validation=True)
+def submit_grievance():
+    """Submit a demand (JSON or form); 201 means it is stored and will reach every service."""
+    key = idempotency_key()
+    demand = parse_demand()
+    result = submit(demand, key)
+    body = created_body(result)
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = body["status_url"]
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@api.get("/grievances/<code>")
+@spec.validate(resp=Doc(HTTP_200=GrievanceStatus, HTTP_404=ErrorResponse), tags=["public"],
+               skip_validation=True)
+def grievance_status(code: str):
+    """A demand's public status and timeline, by its tracking code."""
+    return jsonify(status_or_404(code))
+
+
+def idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not (1 <= len(key) <= 200) or not key.isprintable() or not key.isascii():
+        raise ApiError(400, "malformed", _("Idempotency-Key must be 1 to 200 printable ASCII characters."))
+    return key
+
+
+def parse_demand() -> GrievanceIn:
+    """The demand from a JSON body or a form; 400/415/422 as the body deserves."""
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        data = form_to_demand(request.form)
+        try:
+            demand = GrievanceIn.model_validate(data)
+        except ValidationError as exc:
+            raise invalid(exc) from None
+    else:
+        demand = web.json_body(GrievanceIn)
+    errors = demand.cross_field_errors()
+    if errors:
+        raise ApiError(422, "invalid_fields", _("Some fields are invalid."), errors)
+    return demand
+
+
+def form_to_demand(form) -> dict:
+    """Form fields as the JSON body would carry them (check boxes to booleans, contact_* grouped)."""
+    data = {k: v for k, v in form.items() if not k.startswith("contact_") and v != ""}
+    for flag in ("anonymous", "about_chair"):
+        if flag in data:
+            value = data[flag].lower()
+            data[flag] = True if value in _TRUE else False if value in _FALSE else data[flag]
+    contact = {k[len("contact_"):]: v for k, v in form.items() if k.startswith("contact_") and v.strip()}
+    if contact:
+        data["contact"] = contact
+    return data
+
+
+def submit(demand: GrievanceIn, key: str | None) -> grievances.Submitted:
+    try:
+        return grievances.submit(web.runtime(), demand, key)
+    except grievances.UnknownEnterprise:
+        raise ApiError(422, "invalid_fields", _("Some fields are invalid."),
+                       {"enterprise_code": _("No active enterprise has this code.")}) from None
+    except grievances.IdempotencyConflict:
+        raise ApiError(409, "idempotency_conflict",
+                       _("This Idempotency-Key was already used with a different request.")) from None
+
+
+def created_body(result: grievances.Submitted) -> dict:
+    return {"tracking_code": result.tracking_code, "status": "registered",
+            "submitted_at": result.submitted_at.isoformat(),
+            "status_url": url_for("api.grievance_status", code=result.tracking_code),
+            "page_url": url_for("pages.status", code=result.tracking_code)}
+
+
+def status_or_404(code: str) -> dict:
+    canonical = tracking.normalize(code)
+    if canonical is None:
+        raise ApiError(404, "invalid_tracking_code",
+                       _("This is not a valid tracking code; please check it for typos."))
+    found = grievances.public_status(web.runtime(), canonical)
+    if found is None:
+        raise ApiError(404, "not_found", _("No demand has this tracking code."))
+    found["status_label"] = labels.shown(labels.STATUS, found["status"])
+    found["category_label"] = labels.shown(labels.CATEGORY, found["category"])
+    for step in found["timeline"]:
+        step["label"] = labels.shown(labels.STATUS, step["status"])
+    return found
+
+
+def create_app(rt: Runtime | None = None):
+    from services.intake.pages import pages
+
+    rt = rt or bootstrap(SERVICE)
+    app = web.create_app(rt, outbox, import_name=__name__, template_folder="templates")
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    web.install_rate_limit(app, rt.settings, ("api.submit_grievance", "pages.form", "pages.kiosk"))
+    spec.register(app)
+    return app

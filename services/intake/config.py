@@ -1,0 +1,1 @@
+SERVICE = "intake"

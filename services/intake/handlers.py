@@ -1,0 +1,39 @@
+"""intake's event handlers: keep its enterprise copy and each demand's public timeline current."""
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from shared import events
+from shared.db import upsert, utcnow
+from shared.uow import Handler, Unit
+from services.intake.models import enterprises, grievances, timeline
+
+
+def enterprise_updated(uow: Unit, envelope: events.Envelope, e: events.EnterpriseUpdated) -> None:
+    upsert(uow.conn, enterprises, {"code": e.code, "name": e.name, "county_code": e.county_code,
+                                   "county_name": e.county_name, "active": e.active,
+                                   "updated_at": utcnow()}, keys=["code"])
+
+
+def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) -> None:
+    _move(uow, e.grievance_id, "assigned", e.assigned_at or envelope.occurred_at, None)
+
+
+def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStatusChanged) -> None:
+    _move(uow, e.grievance_id, e.to, e.at, e.public_note)
+
+
+def _move(uow: Unit, grievance_id: str, status: str, at, public_note: str | None) -> None:
+    """Add the step to the timeline; the current status follows the latest step, whatever the order."""
+    uow.conn.execute(timeline.insert().values(grievance_id=grievance_id, status=status, at=at,
+                                              public_note=public_note))
+    uow.conn.execute(update(grievances)
+                     .where(grievances.c.id == grievance_id, grievances.c.status_at <= at)
+                     .values(status=status, status_at=at))
+
+
+HANDLERS: dict[str, Handler] = {
+    "enterprise.updated": enterprise_updated,
+    "case.assigned": case_assigned,
+    "case.status_changed": case_status_changed,
+}

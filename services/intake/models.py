@@ -1,0 +1,51 @@
+"""intake's own tables: its copy of the enterprise directory, the grievances, their public timeline."""
+from sqlalchemy import Boolean, Column, Index, MetaData, String, Table, Text
+
+from shared.db import ID, SEQ, UTCDateTime, messaging_tables
+
+metadata = MetaData()
+outbox, inbox = messaging_tables(metadata)
+
+enterprises = Table(
+    "enterprises", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("county_code", String(32), nullable=False),
+    Column("county_name", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+grievances = Table(
+    "grievances", metadata,
+    Column("id", ID, primary_key=True),
+    Column("tracking_code", String(16), nullable=False, unique=True),
+    Column("enterprise_code", String(32), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("anonymous", Boolean, nullable=False),
+    Column("about_chair", Boolean, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("workshop", String(100)),
+    # Contact lives here and travels only to notify; NULL for every anonymous demand.
+    Column("contact_name", String(50)),
+    Column("contact_phone", String(32)),
+    Column("contact_email", String(254)),
+    Column("status", String(16), nullable=False),
+    Column("status_at", UTCDateTime(), nullable=False),
+    Column("submitted_at", UTCDateTime(), nullable=False),
+    Column("idempotency_key", String(200), unique=True),
+    Column("request_hash", String(64)),
+)
+
+# What the worker may see of the case's life: status, time, public note. Never staff or internal notes.
+timeline = Table(
+    "timeline", metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    Column("grievance_id", ID, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("public_note", Text),
+    Index("ix_timeline_grievance", "grievance_id", "at"),
+)

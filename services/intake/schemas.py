@@ -1,0 +1,79 @@
+"""What intake accepts and answers, as validated models (also the OpenAPI document's schemas)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from shared.events import Category, Channel, Status, Urgency
+from shared.text import clean_text
+
+EnterpriseCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: clean_text(1, 50) | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 -]{4,19}$")] | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
+                                            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+
+
+class GrievanceIn(BaseModel):
+    """A demand as a worker submits it (DESIGN §3)."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+    enterprise_code: EnterpriseCode
+    category: Category
+    description: clean_text(5, 5000, multiline=True)
+    channel: Channel = "web"
+    urgency: Urgency = "normal"
+    anonymous: bool = True
+    about_chair: bool = False
+    workshop: clean_text(1, 100) | None = None
+    contact: ContactIn | None = None
+
+    def cross_field_errors(self) -> dict[str, str]:
+        """Rules that span fields: anonymous means no contact; a named demand needs a way to answer."""
+        if self.anonymous and self.contact is not None:
+            return {"contact": _("Contact details are refused when the demand is anonymous.")}
+        if not self.anonymous and (self.contact is None or not (self.contact.phone or self.contact.email)):
+            return {"contact": _("A named demand needs a phone number or an email address.")}
+        return {}
+
+
+class GrievanceCreated(BaseModel):
+    tracking_code: str
+    status: Status
+    submitted_at: datetime
+    status_url: str
+    page_url: str
+
+
+class TimelineEntry(BaseModel):
+    status: Status
+    label: str
+    at: datetime
+    note: str | None = None
+
+
+class GrievanceStatus(BaseModel):
+    """What anyone holding the tracking code may see: never staff names or internal notes."""
+    tracking_code: str
+    status: Status
+    status_label: str
+    category: Category
+    enterprise_name: str
+    submitted_at: datetime
+    timeline: list[TimelineEntry]
+
+
+class Enterprise(BaseModel):
+    code: str
+    name: str
+    county: str
+
+
+class EnterpriseList(BaseModel):
+    enterprises: list[Enterprise]

@@ -1,0 +1,1 @@
+"""notify: tells assignees and named workers what happened, by email (or its log channel)."""

@@ -1,0 +1,2 @@
+SERVICE = "notify"
+MAX_SEND_ATTEMPTS = 5

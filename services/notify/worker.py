@@ -1,0 +1,18 @@
+"""notify's worker process: consumes its events, dispatches notifications, relays its outbox."""
+from shared import worker
+from shared.bootstrap import bootstrap
+from shared.consumer import Consumer
+from shared.outbox import Relay
+from services.notify.config import SERVICE
+from services.notify.dispatcher import Dispatcher
+from services.notify.handlers import HANDLERS
+from services.notify.models import inbox, outbox
+
+
+def main() -> None:
+    rt = bootstrap(SERVICE)
+    worker.run([
+        ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
+        ("dispatcher", Dispatcher(rt.settings, rt.engine).run),
+        ("relay", Relay(rt.settings, rt.engine, outbox).run),
+    ])

@@ -1,0 +1,2 @@
+SERVICE = "routing"
+CITY_ORG = "city"

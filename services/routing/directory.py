@@ -1,0 +1,113 @@
+"""The organisation directory (city → counties → enterprises → chairs), imported from YAML.
+
+The file is the whole truth: enterprises and staff missing from it become inactive. Every
+enterprise whose public face changed is published as ``enterprise.updated`` in the same
+transaction, so intake and reports keep their copies.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select, update
+
+from shared import events
+from shared.db import upsert
+from shared.uow import Unit
+from services.routing.config import CITY_ORG
+from services.routing.models import counties, enterprises, staff
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    name: str = Field(min_length=1, max_length=100)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=32)
+
+
+class County(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    name: str
+    officers: list[Person] = []
+
+
+class Enterprise(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    name: str
+    county: str
+    active: bool = True
+    chair: Person | None = None
+
+
+class City(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    officers: list[Person] = Field(min_length=1)
+
+
+class Directory(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    city: City
+    counties: list[County] = Field(min_length=1)
+    enterprises: list[Enterprise] = []
+
+    @model_validator(mode="after")
+    def _references_resolve(self):
+        county_codes = {c.code for c in self.counties}
+        for e in self.enterprises:
+            if e.county not in county_codes:
+                raise ValueError(f"enterprise {e.code} names unknown county {e.county}")
+        codes = [e.code for e in self.enterprises]
+        if len(codes) != len(set(codes)):
+            raise ValueError("enterprise codes repeat")
+        return self
+
+
+def load(path: Path) -> Directory:
+    return Directory.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def apply(uow: Unit, d: Directory) -> int:
+    """Bring the directory tables in line with ``d``; returns how many enterprises changed."""
+    conn = uow.conn
+    before = {r.code: r for r in conn.execute(select(enterprises)).all()}
+    chairs_before = {r.org_code for r in conn.execute(select(staff.c.org_code).where(
+        staff.c.role == "enterprise_chair", staff.c.active)).all()}
+    for c in d.counties:
+        upsert(conn, counties, {"code": c.code, "name": c.name}, keys=["code"])
+    conn.execute(update(staff).values(active=False))
+    conn.execute(update(enterprises).values(active=False))
+    for person, role, org in _people(d):
+        upsert(conn, staff, {"id": person.id, "name": person.name, "role": role, "org_code": org,
+                             "email": person.email, "phone": person.phone, "active": True}, keys=["id"])
+    county_names = {c.code: c.name for c in d.counties}
+    changed = 0
+    listed = {e.code: e for e in d.enterprises}
+    for code in sorted(set(before) | set(listed)):
+        e, old = listed.get(code), before.get(code)
+        now = (e.name, e.county, e.active, e.chair is not None) if e else (old.name, old.county_code, False, False)
+        if e:
+            upsert(conn, enterprises, {"code": code, "name": e.name, "county_code": e.county,
+                                       "active": e.active}, keys=["code"])
+        was = (old.name, old.county_code, old.active, code in chairs_before) if old else None
+        if now != was:
+            changed += 1
+            uow.emit("enterprise.updated", events.EnterpriseUpdated(
+                code=code, name=now[0], county_code=now[1], county_name=county_names.get(now[1], now[1]),
+                active=now[2], has_chair=now[3]), correlation_id=None)
+    return changed
+
+
+def _people(d: Directory):
+    for p in d.city.officers:
+        yield p, "city_officer", CITY_ORG
+    for c in d.counties:
+        for p in c.officers:
+            yield p, "county_officer", c.code
+    for e in d.enterprises:
+        if e.chair:
+            yield e.chair, "enterprise_chair", e.code

@@ -1,0 +1,75 @@
+"""routing's tables: the organisation directory and the cases with their append-only history."""
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+
+from shared.db import ID, SEQ, UTCDateTime, messaging_tables
+
+metadata = MetaData()
+outbox, inbox = messaging_tables(metadata)
+
+counties = Table(
+    "counties", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+)
+
+enterprises = Table(
+    "enterprises", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("county_code", String(32), ForeignKey("counties.code"), nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+# Union staff: enterprise chairs (org = enterprise code), county officers (org = county code),
+# city officers (org = "city").
+staff = Table(
+    "staff", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("org_code", String(32), nullable=False),
+    Column("email", String(254)),
+    Column("phone", String(32)),
+    Column("active", Boolean, nullable=False),
+    Index("ix_staff_org", "org_code", "role"),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", ID, primary_key=True),
+    Column("grievance_id", ID, nullable=False, unique=True),
+    Column("enterprise_code", String(32), nullable=False),
+    Column("county_code", String(32)),
+    Column("category", String(32), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("anonymous", Boolean, nullable=False),
+    Column("about_chair", Boolean, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("workshop", String(100)),
+    Column("status", String(16), nullable=False),
+    Column("assignee_id", String(64)),
+    Column("assignee_role", String(32)),
+    Column("assignee_org", String(32)),
+    Column("supervision_level", Integer, nullable=False, server_default="0"),
+    Column("accept_due", UTCDateTime()),
+    Column("resolve_due", UTCDateTime()),
+    Column("submitted_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Index("ix_cases_org_status", "assignee_org", "status"),
+)
+
+history = Table(
+    "case_history", metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    Column("case_id", ID, nullable=False, index=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor_id", String(64)),
+    Column("actor_role", String(32), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("public_note", Text),
+    Column("internal_note", Text),
+)

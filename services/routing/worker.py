@@ -1,0 +1,16 @@
+"""routing's worker process: consumes grievance.* and relays its outbox."""
+from shared import worker
+from shared.bootstrap import bootstrap
+from shared.consumer import Consumer
+from shared.outbox import Relay
+from services.routing.config import SERVICE
+from services.routing.handlers import HANDLERS
+from services.routing.models import inbox, outbox
+
+
+def main() -> None:
+    rt = bootstrap(SERVICE)
+    worker.run([
+        ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
+        ("relay", Relay(rt.settings, rt.engine, outbox).run),
+    ])

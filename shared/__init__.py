@@ -1,0 +1,1 @@
+"""Common machinery of the Xinsheng services: settings, events, broker, outbox, inbox, web, metrics."""

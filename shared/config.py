@@ -1,0 +1,55 @@
+"""Settings, read from the environment in one place."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("intake", "routing", "notify", "reports")
+DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reports": 8004}
+
+
+class Settings(BaseSettings):
+    """What every service reads from its environment.
+
+    The database URL is per service: ``INTAKE_DATABASE_URL`` (and so on) wins over a plain
+    ``DATABASE_URL``, which wins over a SQLite file under ``var/``.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service: str
+    database_url: str
+    amqp_url: str = "amqp://guest:guest@localhost:5672/%2F"
+    exchange: str = "xinsheng.events"
+    prefetch: int = 100
+    max_attempts: int = 5
+    delivery_limit: int = 20
+    heartbeat: int = 30
+    relay_batch: int = 500
+    relay_idle_seconds: float = 0.05
+    log_level: str = "INFO"
+    secret_key: str = "dev-only-secret-change-me"
+    max_content_length: int = 64 * 1024
+    rate_limit: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "xinsheng@localhost"
+    smtp_timeout: float = 10.0
+    public_base_url: str = "http://localhost:8001"
+    var_dir: Path = REPO_ROOT / "var"
+
+
+def load(service: str) -> Settings:
+    """The settings of one service, from the environment."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}")
+    var_dir = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var"))
+    url = (
+        os.environ.get(f"{service.upper()}_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or f"sqlite:///{var_dir / service}.db"
+    )
+    return Settings(service=service, database_url=url, var_dir=var_dir)

@@ -1,0 +1,122 @@
+"""Engines, the messaging tables every service shares (outbox, inbox), and dialect-neutral upserts."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    BigInteger, Column, DateTime, Engine, Index, Integer, MetaData, String, Table, Text,
+    create_engine, event, text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+ID = String(36)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(DateTime):
+    """A timestamp stored with its zone; SQLite gives it back naive, so read it back as UTC."""
+
+    cache_ok = True
+
+    def __init__(self):
+        super().__init__(timezone=True)
+
+    def result_processor(self, dialect, coltype):
+        inner = super().result_processor(dialect, coltype)
+
+        def process(value):
+            if inner:
+                value = inner(value)
+            if value is not None and value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            return value
+
+        return process
+
+
+# SQLite's INTEGER PRIMARY KEY is its rowid; BigInteger would not autoincrement there.
+SEQ = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Add the outbox and inbox tables to a service's metadata and return them."""
+    outbox = Table(
+        "outbox", metadata,
+        Column("seq", SEQ, primary_key=True, autoincrement=True),
+        Column("event_id", ID, nullable=False, unique=True),
+        Column("type", String(64), nullable=False),
+        Column("correlation_id", String(64)),
+        Column("body", Text, nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("published_at", UTCDateTime()),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Index("ix_outbox_unpublished", "seq",
+              postgresql_where=text("published_at IS NULL"),
+              sqlite_where=text("published_at IS NULL")),
+    )
+    inbox = Table(
+        "inbox", metadata,
+        Column("event_id", ID, primary_key=True),
+        Column("type", String(64), nullable=False),
+        Column("processed_at", UTCDateTime(), nullable=False),
+    )
+    return outbox, inbox
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """An engine tuned for our use: durable SQLite (WAL, synchronous=FULL), bounded PostgreSQL pools."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below take over
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")  # FULL keeps "201 means stored" through power loss
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlocks
+
+        return engine
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 5)
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("connect_args", {"connect_timeout": 5})
+    return create_engine(url, **kwargs)
+
+
+def insert_ignore(conn, table: Table, values: dict) -> bool:
+    """INSERT that does nothing on a primary-key or unique conflict; True when a row was written."""
+    stmt = _dialect_insert(conn, table).values(**values).on_conflict_do_nothing()
+    return conn.execute(stmt).rowcount == 1
+
+
+def upsert(conn, table: Table, values: dict, keys: list[str], update: list[str] | None = None) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE the given columns (all non-key columns by default)."""
+    stmt = _dialect_insert(conn, table).values(**values)
+    cols = update if update is not None else [k for k in values if k not in keys]
+    if not cols:
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=keys))
+        return
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: stmt.excluded[c] for c in cols}))
+
+
+def _dialect_insert(conn, table):
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error worth waiting out (server down, connection lost, lock timeout)."""
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

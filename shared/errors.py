@@ -1,0 +1,68 @@
+"""The one error shape of every service: ``{"error": {"code", "message", "fields"}}``."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ValidationError
+from flask_babel import gettext as _, lazy_gettext
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] = {}
+
+
+class ErrorResponse(BaseModel):
+    """Every error answer (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)."""
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None):
+        super().__init__(code)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+    def body(self) -> dict:
+        return {"error": {"code": self.code, "message": str(self.message), "fields":
+                          {k: str(v) for k, v in self.fields.items()}}}
+
+
+# The message for each kind of field error pydantic reports; the input is never echoed back.
+_FIELD_MESSAGES = {
+    "missing": lazy_gettext("This field is required."),
+    "extra_forbidden": lazy_gettext("This field is not accepted."),
+    "string_too_short": lazy_gettext("Too short: at least %(min)s characters."),
+    "string_too_long": lazy_gettext("Too long: at most %(max)s characters."),
+    "literal_error": lazy_gettext("Not one of the allowed values: %(expected)s."),
+    "string_pattern_mismatch": lazy_gettext("Not in the expected format."),
+    "string_type": lazy_gettext("Must be text."),
+    "bool_type": lazy_gettext("Must be true or false."),
+    "bool_parsing": lazy_gettext("Must be true or false."),
+    "int_type": lazy_gettext("Must be a whole number."),
+    "int_parsing": lazy_gettext("Must be a whole number."),
+    "model_type": lazy_gettext("Must be an object."),
+    "dict_type": lazy_gettext("Must be an object."),
+    "model_attributes_type": lazy_gettext("Must be an object."),
+}
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """Translate pydantic's errors into one readable message per field path."""
+    out: dict[str, str] = {}
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        if loc in out:
+            continue
+        ctx = err.get("ctx") or {}
+        template = _FIELD_MESSAGES.get(err["type"])
+        if template is not None:
+            out[loc] = str(template) % {"min": ctx.get("min_length", ""), "max": ctx.get("max_length", ""),
+                                       "expected": ctx.get("expected", "")}
+        elif isinstance(ctx.get("error"), ValueError):
+            out[loc] = str(ctx["error"])  # our own validators raise translated messages
+        else:
+            out[loc] = _("Invalid value.")
+    return out
+
+
+def invalid(exc: ValidationError) -> ApiError:
+    return ApiError(422, "invalid_fields", _("Some fields are invalid."), field_errors(exc))

@@ -1,0 +1,191 @@
+"""The event envelope and the payload of every event type (DESIGN §3), versioned.
+
+Events are immutable. Adding an optional field keeps the version; anything else bumps it and
+registers a new payload model beside the old one.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.db import utcnow
+
+CATEGORIES = ("safety_health", "wages", "hours_leave", "contract", "social_insurance", "welfare",
+              "workplace", "training_career", "harassment_discrimination", "other")
+CHANNELS = ("kiosk", "web", "mobile", "visit", "forum", "survey", "hotline")
+URGENCIES = ("normal", "urgent")
+STATUSES = ("registered", "assigned", "accepted", "in_progress", "resolved", "closed",
+            "rejected", "reopened", "merged")
+ROLES = ("enterprise_chair", "county_officer", "city_officer", "admin")
+
+Category = Literal[CATEGORIES]
+Channel = Literal[CHANNELS]
+Urgency = Literal[URGENCIES]
+Status = Literal[STATUSES]
+Role = Literal[ROLES]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Envelope(Frozen):
+    id: str
+    type: str
+    version: int
+    occurred_at: datetime
+    producer: str
+    correlation_id: str | None = None
+    payload: dict
+
+
+class GrievanceSubmitted(Frozen):
+    """A worker's demand, as committed by intake. Never carries the worker's contact."""
+    grievance_id: str
+    tracking_code: str
+    enterprise_code: str
+    category: Category
+    urgency: Urgency
+    channel: Channel
+    anonymous: bool
+    about_chair: bool
+    description: str
+    workshop: str | None = None
+    submitted_at: datetime
+
+
+class GrievanceContactShared(Frozen):
+    """The contact a named worker left; bound to notify's queue alone (DESIGN §4)."""
+    grievance_id: str
+    tracking_code: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class GrievanceFeedbackGiven(Frozen):
+    grievance_id: str
+    satisfied: bool
+    rating: int | None = None
+    comment: str | None = None
+
+
+class Assignee(Frozen):
+    id: str
+    name: str
+    role: Role
+    org_code: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class CaseAssigned(Frozen):
+    case_id: str
+    grievance_id: str
+    assignee: Assignee
+    level: int
+    accept_due: datetime
+    resolve_due: datetime
+    enterprise_code: str | None = None
+    county_code: str | None = None
+    category: Category | None = None
+    urgency: Urgency | None = None
+    assigned_at: datetime | None = None
+
+
+class CaseStatusChanged(Frozen):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    case_id: str
+    grievance_id: str
+    from_: Status | None = Field(default=None, alias="from")
+    to: Status
+    public_note: str | None = None
+    actor_role: str | None = None
+    at: datetime
+
+
+class CaseSupervisionRaised(Frozen):
+    case_id: str
+    grievance_id: str
+    level: int
+    reason: str
+    supervisor: str | None = None
+
+
+class NotificationOutcome(Frozen):
+    notification_id: str
+    case_id: str | None = None
+    grievance_id: str | None = None
+    channel: str
+    kind: str
+    attempt: int
+    error: str | None = None
+
+
+class EnterpriseUpdated(Frozen):
+    """Routing owns the directory; intake and reports keep copies from these events."""
+    code: str
+    name: str
+    county_code: str
+    county_name: str
+    active: bool
+    has_chair: bool
+
+
+PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
+    ("grievance.submitted", 1): GrievanceSubmitted,
+    ("grievance.contact_shared", 1): GrievanceContactShared,
+    ("grievance.feedback_given", 1): GrievanceFeedbackGiven,
+    ("case.assigned", 1): CaseAssigned,
+    ("case.status_changed", 1): CaseStatusChanged,
+    ("case.supervision_raised", 1): CaseSupervisionRaised,
+    ("notification.sent", 1): NotificationOutcome,
+    ("notification.failed", 1): NotificationOutcome,
+    ("enterprise.updated", 1): EnterpriseUpdated,
+}
+CURRENT_VERSION = {etype: version for etype, version in PAYLOADS}
+
+
+class EventError(ValueError):
+    """A message that can never be handled as it is: bad JSON, unknown type, invalid payload."""
+
+
+def make(etype: str, payload: Frozen, producer: str, correlation_id: str | None = None) -> Envelope:
+    """A new envelope around a payload of the current version of its type."""
+    version = CURRENT_VERSION[etype]
+    if not isinstance(payload, PAYLOADS[(etype, version)]):
+        raise TypeError(f"{etype} v{version} takes {PAYLOADS[(etype, version)].__name__}")
+    return Envelope(id=str(uuid.uuid4()), type=etype, version=version, occurred_at=utcnow(),
+                    producer=producer, correlation_id=correlation_id,
+                    payload=payload.model_dump(mode="json", by_alias=True))
+
+
+def encode(envelope: Envelope) -> bytes:
+    return envelope.model_dump_json().encode()
+
+
+def decode(body: bytes) -> tuple[Envelope, Frozen]:
+    """Parse a message; raises EventError with a reason that names fields, never their values."""
+    try:
+        envelope = Envelope.model_validate_json(body)
+    except ValidationError as exc:
+        raise EventError(f"bad envelope: {describe(exc)}") from None
+    model = PAYLOADS.get((envelope.type, envelope.version))
+    if model is None:
+        raise EventError(f"unknown event type {envelope.type} v{envelope.version}")
+    try:
+        return envelope, model.model_validate(envelope.payload)
+    except ValidationError as exc:
+        raise EventError(f"bad {envelope.type} payload: {describe(exc)}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """Where and why validation failed, without the input (it may hold a description or contact)."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['type']}" for e in exc.errors())
+
+
+def day(value: datetime) -> date:
+    return value.date()

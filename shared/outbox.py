@@ -1,0 +1,116 @@
+"""The outbox relay: publishes committed outbox rows with confirms, then marks them sent.
+
+A row is marked only after the broker confirmed it, in the transaction that claimed it, so a
+crash between the two publishes it again (consumers are idempotent) and never loses it.
+Rows are found by "not yet published", never by "id above the last one seen": ids are taken
+before commit, so a lower id can commit later (FIELD-NOTES).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from pika.exceptions import NackError, UnroutableError
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import Engine, Table, delete, func, select, update
+
+from shared import metrics
+from shared.broker import RETRYABLE, Publisher
+from shared.config import Settings
+from shared.db import is_transient, utcnow
+
+log = logging.getLogger(__name__)
+KEEP_PUBLISHED = timedelta(hours=1)
+
+
+class Relay:
+    def __init__(self, settings: Settings, engine: Engine, outbox: Table, publisher: Publisher | None = None):
+        self.settings = settings
+        self.engine = engine
+        self.outbox = outbox
+        self.publisher = publisher or Publisher(settings)
+
+    def run_once(self) -> int:
+        """Publish one batch of unpublished rows; returns how many were confirmed."""
+        t = self.outbox.c
+        claim = (select(t.seq, t.event_id, t.type, t.correlation_id, t.body)
+                 .where(t.published_at.is_(None)).order_by(t.seq).limit(self.settings.relay_batch)
+                 .with_for_update(skip_locked=True))  # several relays on PostgreSQL never share a row
+        failure = None
+        with self.engine.begin() as conn:
+            rows = conn.execute(claim).all()
+            confirmed, unroutable = [], []
+            for row in rows:
+                try:
+                    self.publisher.publish(row.type, row.body.encode(), message_id=row.event_id,
+                                           type=row.type, correlation_id=row.correlation_id)
+                except (UnroutableError, NackError) as exc:
+                    unroutable.append(row.seq)
+                    metrics.PUBLISH_ERRORS.labels(self.settings.service, type(exc).__name__).inc()
+                    log.error("broker refused an outbox event; it stays unpublished",
+                              extra={"event_id": row.event_id, "event_type": row.type})
+                    continue
+                except RETRYABLE as exc:
+                    failure = exc  # keep what was confirmed so far, then reconnect
+                    break
+                confirmed.append(row.seq)
+                metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.type).inc()
+            if confirmed:
+                conn.execute(update(self.outbox).where(t.seq.in_(confirmed)).values(published_at=utcnow()))
+            if unroutable:
+                conn.execute(update(self.outbox).where(t.seq.in_(unroutable)).values(attempts=t.attempts + 1))
+        if failure is not None:
+            raise failure
+        return len(confirmed)
+
+    def purge(self) -> int:
+        """Forget rows published more than an hour ago; the table stays small."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(self.outbox).where(
+                self.outbox.c.published_at < utcnow() - KEEP_PUBLISHED)).rowcount
+
+    def run(self, stop: threading.Event) -> None:
+        """Relay until ``stop`` is set, backing off up to 30 s while the broker or database is away."""
+        delay, last_purge = 1.0, 0.0
+        while not stop.is_set():
+            try:
+                if self.run_once() < self.settings.relay_batch:
+                    self.publisher.sleep(self.settings.relay_idle_seconds)
+                delay = 1.0
+                last_purge = self._purge_now_and_then(last_purge)
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
+                if not (isinstance(exc, RETRYABLE) or is_transient(exc)):
+                    log.exception("outbox relay failed")
+                else:
+                    log.warning("outbox relay waiting for broker or database",
+                                extra={"error": type(exc).__name__, "retry_in": delay})
+                metrics.PUBLISH_ERRORS.labels(self.settings.service, type(exc).__name__).inc()
+                self.publisher.close()
+                stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+        self.publisher.close()
+
+    def _purge_now_and_then(self, last: float) -> float:
+        now = time.monotonic()
+        if now - last > 60:
+            self.purge()
+            return now
+        return last
+
+
+class PendingCollector:
+    """``xinsheng_outbox_pending{service}``: rows not yet confirmed by the broker, read at scrape time."""
+
+    def __init__(self, service: str, engine: Engine, outbox: Table):
+        self.service, self.engine, self.outbox = service, engine, outbox
+
+    def collect(self):
+        family = GaugeMetricFamily("xinsheng_outbox_pending", "Outbox events not yet published.",
+                                   labels=["service"])
+        with self.engine.connect() as conn:
+            pending = conn.execute(select(func.count()).select_from(self.outbox)
+                                   .where(self.outbox.c.published_at.is_(None))).scalar()
+        family.add_metric([self.service], pending)
+        yield family

@@ -1,0 +1,31 @@
+"""Text fields as people type them: trimmed, no control characters (a NUL or an escape is hostile)."""
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from flask_babel import gettext as _
+from pydantic import AfterValidator, StringConstraints
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ufeff]")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError(_("Contains control characters."))
+    return value
+
+
+def clean_text(min_length: int = 0, max_length: int = 200, multiline: bool = False):
+    """A str type that is trimmed, bounded and free of control characters (line breaks if multiline)."""
+    checks = [AfterValidator(_no_control)]
+    if not multiline:
+        checks.append(AfterValidator(_single_line))
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
+                                            max_length=max_length), *checks]
+
+
+def _single_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError(_("Must be a single line."))
+    return value

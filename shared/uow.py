@@ -1,0 +1,38 @@
+"""The unit of work: one database transaction and the events it will publish through the outbox."""
+from __future__ import annotations
+
+import contextlib
+from typing import Callable, Iterator
+
+from sqlalchemy import Connection, Engine, Table
+
+from shared import events
+from shared.config import Settings
+from shared.db import utcnow
+
+
+class Unit:
+    """What a handler or a view gets: the open transaction and ``emit`` to publish with it."""
+
+    def __init__(self, conn: Connection, outbox: Table | None, settings: Settings):
+        self.conn = conn
+        self.outbox = outbox
+        self.settings = settings
+
+    def emit(self, etype: str, payload: events.Frozen, correlation_id: str | None) -> events.Envelope:
+        """Write an event to the outbox in this transaction; the relay publishes it after commit."""
+        envelope = events.make(etype, payload, self.settings.service, correlation_id)
+        self.conn.execute(self.outbox.insert().values(
+            event_id=envelope.id, type=envelope.type, correlation_id=correlation_id,
+            body=events.encode(envelope).decode(), created_at=utcnow()))
+        return envelope
+
+
+@contextlib.contextmanager
+def unit_of_work(engine: Engine, outbox: Table | None, settings: Settings) -> Iterator[Unit]:
+    """Commit when the block ends normally, roll back when it raises."""
+    with engine.begin() as conn:
+        yield Unit(conn, outbox, settings)
+
+
+Handler = Callable[[Unit, events.Envelope, events.Frozen], None]

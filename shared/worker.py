@@ -1,0 +1,37 @@
+"""The worker process of a service: its consumer, its outbox relay and any loops of its own,
+each on its own thread with its own connections, until SIGTERM or SIGINT."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Callable, Iterable
+
+log = logging.getLogger(__name__)
+Loop = Callable[[threading.Event], None]
+
+
+def run(loops: Iterable[tuple[str, Loop]]) -> None:
+    """Run each named loop on a thread; a loop that crashes is restarted after a pause."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    threads = [threading.Thread(target=_supervise, args=(name, loop, stop), name=name, daemon=True)
+               for name, loop in loops]
+    for thread in threads:
+        thread.start()
+    log.info("worker started", extra={"loops": [t.name for t in threads]})
+    while not stop.wait(1.0):
+        pass
+    log.info("worker stopping")
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+def _supervise(name: str, loop: Loop, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            loop(stop)
+        except Exception:  # noqa: BLE001 - a loop must come back, not take the process down
+            log.exception("loop crashed; restarting", extra={"loop": name})
+            stop.wait(2.0)
