@@ -22,7 +22,9 @@ RUN python -m services compile-translations \
  && mkdir -p var /var/run/xinsheng-metrics \
  && chown xinsheng:xinsheng var /var/run/xinsheng-metrics
 
-ENV PROMETHEUS_MULTIPROC_DIR=/var/run/xinsheng-metrics
+# Bind every interface: the web process's own default (127.0.0.1) is unreachable from outside.
+ENV PROMETHEUS_MULTIPROC_DIR=/var/run/xinsheng-metrics \
+    HOST=0.0.0.0
 USER xinsheng
 EXPOSE 8001 8002 8003 8004
 CMD ["python", "-m", "services", "web", "intake"]

@@ -103,6 +103,75 @@ def dead_replay(service, ids):
     click.echo(f"{n} dead letter(s) replayed into {service}'s queue")
 
 
+@cli.command("check-broker")
+def check_broker():
+    """Exit non-zero, with one clear line, when RabbitMQ cannot be reached."""
+    _require_broker()
+    click.echo("RabbitMQ: reachable")
+
+
+def _require_broker():
+    from shared.broker import RETRYABLE, connect
+    settings = load("intake")
+    try:
+        connect(settings, heartbeat=0).close()
+    except RETRYABLE as exc:
+        shown = settings.amqp_url.split("@")[-1]
+        raise click.ClickException(
+            f"RabbitMQ is not reachable at {shown} ({type(exc).__name__}); start it with "
+            "`rabbitmq-server -detached` (as root), or set AMQP_URL to a running broker.") from None
+
+
+@cli.command()
+@click.option("--directory", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=REPO_ROOT / "services" / "routing" / "demo" / "directory.yaml", show_default=True)
+def up(directory):
+    """Migrate, load the directory, start every process of the Procfile in the background."""
+    import shutil
+    from shared import procs
+    _require_broker()
+    ctx = click.get_current_context()
+    ctx.invoke(down)
+    ctx.invoke(migrate)
+    ctx.invoke(import_directory, path=directory)
+    var = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var"))
+    shutil.rmtree(var / "metrics", ignore_errors=True)  # start every service's metrics afresh
+    system = procs.System(env={}, log_dir=var / "log")
+    system.start_all()
+    (var / "run").mkdir(parents=True, exist_ok=True)
+    (var / "run" / "pids").write_text("".join(f"{n} {p.pid}\n" for n, p in system.procs.items()))
+    try:
+        system.wait_healthy(timeout=60)
+        procs.wait_until(lambda: procs.http_ok(system.url("intake", "/api/v1/enterprises"))
+                         and _enterprises_listed(system), 30, what="the directory to reach intake")
+    except TimeoutError as exc:
+        raise click.ClickException(f"{exc}; see the logs in {var / 'log'}") from None
+    names = {"intake": "worker form, kiosk /k/E001, status /s, API /api/v1",
+             "routing": "directory /api/v1/directory", "notify": "notifications",
+             "reports": "summary /api/v1/reports/summary"}
+    click.echo("Xinsheng is up (logs in var/log, stop with `make down`):")
+    for service, what in names.items():
+        click.echo(f"  {service:8} {system.url(service)}  {what}; /metrics /readyz /apidoc/openapi.json")
+
+
+def _enterprises_listed(system) -> bool:
+    import json
+    import urllib.request
+    with urllib.request.urlopen(system.url("intake", "/api/v1/enterprises"), timeout=2) as r:
+        return bool(json.load(r)["enterprises"])
+
+
+@cli.command()
+def down():
+    """Stop the processes ``up`` started."""
+    from shared import procs
+    pidfile = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var")) / "run" / "pids"
+    if pidfile.exists():
+        procs.stop_pids([int(line.split()[1]) for line in pidfile.read_text().splitlines() if line])
+        pidfile.unlink()
+        click.echo("Xinsheng stopped")
+
+
 @cli.command("compile-translations")
 def compile_translations():
     """Compile the translation catalogue (.po → .mo)."""

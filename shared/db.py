@@ -96,8 +96,10 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 def insert_ignore(conn, table: Table, values: dict) -> bool:
     """INSERT that does nothing on a primary-key or unique conflict; True when a row was written."""
-    stmt = _dialect_insert(conn, table).values(**values).on_conflict_do_nothing()
-    return conn.execute(stmt).rowcount == 1
+    # RETURNING, not rowcount: psycopg 3 under SQLAlchemy 2.1 reports -1 for ON CONFLICT DO NOTHING.
+    stmt = (_dialect_insert(conn, table).values(**values).on_conflict_do_nothing()
+            .returning(*table.primary_key.columns))
+    return conn.execute(stmt).first() is not None
 
 
 def upsert(conn, table: Table, values: dict, keys: list[str], update: list[str] | None = None) -> None:

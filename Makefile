@@ -1,0 +1,44 @@
+# The two set-up commands: `make up` starts the whole system, `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install up down test test-unit bench translations-extract clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+shared/translations/%/LC_MESSAGES/messages.mo: shared/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/python -m services compile-translations
+
+translations: shared/translations/zh/LC_MESSAGES/messages.mo shared/translations/en/LC_MESSAGES/messages.mo
+
+up: install translations
+	$(BIN)/python -m services up
+
+down:
+	$(BIN)/python -m services down
+
+test: install translations
+	$(BIN)/python -m pytest
+
+test-unit: install translations
+	$(BIN)/python -m pytest tests/unit
+
+bench: install translations
+	$(BIN)/python bench/load.py
+
+# After changing user-facing text: refresh the template and both catalogues, then translate.
+translations-extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k lazy_gettext -k translate:2 -k both \
+		--sort-output --no-location -o shared/translations/messages.pot shared services
+	$(BIN)/pybabel update -i shared/translations/messages.pot -d shared/translations --no-fuzzy-matching
+
+clean: down
+	rm -rf var

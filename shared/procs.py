@@ -1,0 +1,134 @@
+"""Starting, watching and stopping the services as real processes.
+
+Used by ``python -m services up``/``down`` and by the end-to-end and fault tests, which need to
+start every process of the system, kill one with SIGKILL, and bring it back.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.config import DEFAULT_PORTS, REPO_ROOT
+
+
+def procfile(path: Path = REPO_ROOT / "Procfile") -> dict[str, str]:
+    """The process types of the Procfile, name → command."""
+    entries = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            entries[name.strip()] = command.strip()
+    return entries
+
+
+def http_ok(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    """Poll ``predicate`` until it returns something true; TimeoutError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class System:
+    """The processes of the Procfile, started with one environment; logs under ``log_dir``."""
+    env: dict[str, str]
+    log_dir: Path
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def command(self, name: str) -> list[str]:
+        argv = shlex.split(procfile()[name])
+        if argv[0] == "python":
+            argv[0] = sys.executable
+        if name.endswith("-web"):
+            argv += ["--port", str(self.ports[name.removesuffix("-web")])]
+        return argv
+
+    def start(self, name: str) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen(self.command(name), cwd=REPO_ROOT, env={**os.environ, **self.env},
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        log.close()
+        self.procs[name] = proc
+        return proc
+
+    def start_all(self, names=None) -> None:
+        for name in names or procfile():
+            self.start(name)
+
+    def url(self, service: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.ports[service]}{path}"
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        for service in self.ports:
+            wait_until(lambda: http_ok(self.url(service, "/readyz")), timeout, what=f"{service} /readyz")
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` to the process group (gunicorn's master and workers, or a worker)."""
+        proc = self.procs[name]
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=30)
+
+    def stop_all(self, timeout: float = 15.0) -> None:
+        for proc in self.procs.values():
+            _signal_group(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+        self.procs.clear()
+
+
+def stop_pids(pids: list[int], timeout: float = 15.0) -> None:
+    """Stop process groups started earlier (by ``up``), SIGTERM then SIGKILL."""
+    for pid in pids:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass

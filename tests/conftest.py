@@ -1,0 +1,124 @@
+"""Fixtures of every level: SQLite runtimes (unit), private vhosts and databases (integration, e2e).
+
+Integration and end-to-end tests use the machine's real RabbitMQ and PostgreSQL, each test with
+its own vhost and its own databases, removed afterwards even when the test fails.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import subprocess
+import uuid
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+from shared import config
+from shared.bootstrap import Runtime
+from shared.db import make_engine, utcnow
+
+AMQP_BASE = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+DEMO_DIRECTORY = config.REPO_ROOT / "services" / "routing" / "demo" / "directory.yaml"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def closed_amqp_url() -> str:
+    return f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F"
+
+
+def make_settings(service: str, database_url: str, amqp_url: str | None = None, **overrides) -> config.Settings:
+    return config.Settings(service=service, database_url=database_url,
+                           amqp_url=amqp_url or closed_amqp_url(), **overrides)
+
+
+def create_schema(rt: Runtime) -> None:
+    importlib.import_module(f"services.{rt.settings.service}.models").metadata.create_all(rt.engine)
+
+
+@pytest.fixture
+def sqlite_runtime(tmp_path):
+    """A factory of a service's runtime on a fresh SQLite file, no broker (unit level)."""
+    made = []
+
+    def make(service: str, **overrides) -> Runtime:
+        settings = make_settings(service, f"sqlite:///{tmp_path / service}.db", **overrides)
+        rt = Runtime(settings, make_engine(settings.database_url))
+        create_schema(rt)
+        made.append(rt)
+        return rt
+
+    yield make
+    for rt in made:
+        rt.engine.dispose()
+
+
+def seed_enterprises(rt: Runtime, *codes: str, active: bool = True) -> None:
+    """Put enterprises into intake's copy of the directory, as enterprise.updated would."""
+    from services.intake.models import enterprises
+    with rt.engine.begin() as conn:
+        for code in codes or ("E001",):
+            conn.execute(enterprises.insert().values(code=code, name=f"企业{code}", county_code="C01",
+                                                     county_name="城关区", active=active, updated_at=utcnow()))
+
+
+# -- real RabbitMQ --------------------------------------------------------------------------------
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture
+def vhost():
+    """A private RabbitMQ vhost for one test; its URL. Deleted afterwards with everything in it."""
+    name = f"xinsheng-test-{uuid.uuid4().hex[:10]}"
+    _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    yield f"{AMQP_BASE}/{quote(name, safe='')}"
+    _rabbitmqctl("delete_vhost", name)
+
+
+# -- real PostgreSQL ------------------------------------------------------------------------------
+@pytest.fixture
+def pg_database():
+    """A factory of fresh PostgreSQL databases for one test; their URLs. Dropped afterwards."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    names = []
+
+    def make(label: str) -> str:
+        name = f"xinsheng_test_{uuid.uuid4().hex[:10]}_{label}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    yield make
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_runtime(pg_database, vhost):
+    """A factory of a service's runtime on its own PostgreSQL database and the test's vhost."""
+    made = []
+
+    def make(service: str, migrate: bool = True, **overrides) -> Runtime:
+        settings = make_settings(service, pg_database(service), vhost, **overrides)
+        rt = Runtime(settings, make_engine(settings.database_url))
+        if migrate:
+            from shared import migrate as m
+            m.upgrade(settings)
+        made.append(rt)
+        return rt
+
+    yield make
+    for rt in made:
+        rt.engine.dispose()
