@@ -10,7 +10,7 @@ from typing import Iterable
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
-from flask_babel import Babel, gettext as _
+from flask_babel import Babel, get_locale, gettext as _
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -69,6 +69,7 @@ def create_app(rt: Runtime, outbox: Table, *, import_name: str, collectors: Iter
     app.json = IsoJSONProvider(app)
     app.extensions["xinsheng"] = rt
     Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
     _install_errors(app)
     _install_timing(app, settings.service)
     _install_health(app, settings, engine, tuple(collectors))

@@ -74,35 +74,55 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
 
 
+class PrivateVhost:
+    """A RabbitMQ vhost of our own; ``close`` deletes it with everything in it."""
+
+    def __init__(self):
+        self.name = f"xinsheng-test-{uuid.uuid4().hex[:10]}"
+        _rabbitmqctl("add_vhost", self.name)
+        _rabbitmqctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
+        self.url = f"{AMQP_BASE}/{quote(self.name, safe='')}"
+
+    def close(self):
+        _rabbitmqctl("delete_vhost", self.name)
+
+
 @pytest.fixture
 def vhost():
-    """A private RabbitMQ vhost for one test; its URL. Deleted afterwards with everything in it."""
-    name = f"xinsheng-test-{uuid.uuid4().hex[:10]}"
-    _rabbitmqctl("add_vhost", name)
-    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    yield f"{AMQP_BASE}/{quote(name, safe='')}"
-    _rabbitmqctl("delete_vhost", name)
+    """A private RabbitMQ vhost for one test; its URL."""
+    v = PrivateVhost()
+    yield v.url
+    v.close()
 
 
 # -- real PostgreSQL ------------------------------------------------------------------------------
-@pytest.fixture
-def pg_database():
-    """A factory of fresh PostgreSQL databases for one test; their URLs. Dropped afterwards."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    names = []
+class PrivateDatabases:
+    """Fresh PostgreSQL databases made on demand; ``close`` drops them all."""
 
-    def make(label: str) -> str:
+    def __init__(self):
+        self.admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        self.names: list[str] = []
+
+    def __call__(self, label: str) -> str:
         name = f"xinsheng_test_{uuid.uuid4().hex[:10]}_{label}"
-        with admin.connect() as conn:
+        with self.admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        names.append(name)
+        self.names.append(name)
         return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
-    yield make
-    with admin.connect() as conn:
-        for name in names:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    def close(self):
+        with self.admin.connect() as conn:
+            for name in self.names:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture
+def pg_database():
+    """A factory of fresh PostgreSQL databases for one test; their URLs."""
+    dbs = PrivateDatabases()
+    yield dbs
+    dbs.close()
 
 
 @pytest.fixture

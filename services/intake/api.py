@@ -61,10 +61,13 @@ def idempotency_key() -> str | None:
     return key
 
 
-def parse_demand() -> GrievanceIn:
-    """The demand from a JSON body or a form; 400/415/422 as the body deserves."""
+def parse_demand(fixed: dict | None = None) -> GrievanceIn:
+    """The demand from a JSON body or a form; 400/415/422 as the body deserves.
+
+    ``fixed`` fields (a kiosk's enterprise and channel) override whatever the form says.
+    """
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        data = form_to_demand(request.form)
+        data = {**form_to_demand(request.form), **(fixed or {})}
         try:
             demand = GrievanceIn.model_validate(data)
         except ValidationError as exc:

@@ -38,7 +38,7 @@ def kiosk(enterprise_code: str):
     if request.method == "GET":
         return _render_form("kiosk.html", enterprise=enterprise)
     try:
-        result = api.submit(api.parse_demand(), None)
+        result = api.submit(api.parse_demand({"enterprise_code": enterprise_code, "channel": "kiosk"}), None)
     except ApiError as exc:
         return _render_form("kiosk.html", exc.status, enterprise=enterprise, errors=exc.fields,
                             message=exc.message, values=request.form)

@@ -1,0 +1,112 @@
+"""The whole system as real processes, on private PostgreSQL databases, a private vhost and a
+real SMTP server run by the test. Reusable by every end-to-end and fault test."""
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+from shared.config import REPO_ROOT, SERVICES
+from shared.procs import System, wait_until
+from tests.conftest import DEMO_DIRECTORY, PrivateDatabases, PrivateVhost, free_port
+
+
+@dataclass
+class Mailbox:
+    """A real SMTP server on a free loopback port; keeps every message it receives."""
+    port: int = field(default_factory=free_port)
+    messages: list[email.message.EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def __enter__(self):
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+class Xinsheng:
+    """Start with ``with Xinsheng(tmp_path) as xs:``; everything it made is removed on exit."""
+
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None):
+        self.workdir = workdir
+        self.extra_env = env or {}
+
+    def __enter__(self):
+        self.mailbox = Mailbox().__enter__()
+        self.vhost = PrivateVhost()
+        self.dbs = PrivateDatabases()
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _start(self):
+        env = {"AMQP_URL": self.vhost.url, "VAR_DIR": str(self.workdir / "var"),
+               "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mailbox.port), "WEB_CONCURRENCY": "2",
+               **{f"{s.upper()}_DATABASE_URL": self.dbs(s) for s in SERVICES}, **self.extra_env}
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each service gets its own under VAR_DIR
+        ports = {s: free_port() for s in SERVICES}
+        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['intake']}"
+        self.env = env
+        self.cli("migrate")
+        self.cli("import-directory", str(DEMO_DIRECTORY))
+        self.system = System(env=env, log_dir=self.workdir / "log", ports=ports)
+        self.system.start_all()
+        self.system.wait_healthy(timeout=60)
+        wait_until(lambda: self.get("intake", "/api/v1/enterprises")[1]["enterprises"], 30,
+                   what="the directory to reach intake")
+
+    def __exit__(self, *exc):
+        if hasattr(self, "system"):
+            self.system.stop_all()
+        self.dbs.close()
+        self.vhost.close()
+        self.mailbox.__exit__()
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "services", *args], cwd=REPO_ROOT,
+                              env={**os.environ, **self.env}, check=True, capture_output=True, text=True,
+                              timeout=120)
+
+    def request(self, service: str, path: str, body: bytes | None = None,
+                headers: dict | None = None, method: str | None = None) -> tuple[int, bytes]:
+        req = urllib.request.Request(self.system.url(service, path), data=body, headers=headers or {},
+                                     method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def get(self, service: str, path: str, **headers) -> tuple[int, dict]:
+        status, body = self.request(service, path, headers=headers)
+        return status, json.loads(body)
+
+    def post_json(self, service: str, path: str, data: dict, **headers) -> tuple[int, dict]:
+        status, body = self.request(service, path, json.dumps(data).encode(),
+                                    {"Content-Type": "application/json", **headers})
+        return status, json.loads(body)
+
+    def logs(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in (self.workdir / "log").glob("*.log"))
