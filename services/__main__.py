@@ -137,6 +137,8 @@ def up(directory):
     var = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var"))
     shutil.rmtree(var / "metrics", ignore_errors=True)  # start every service's metrics afresh
     system = procs.System(env={}, log_dir=var / "log")
+    if busy := system.busy_ports():
+        raise click.ClickException(f"port(s) {busy} already in use: stop what listens there (`make down`?)")
     system.start_all()
     (var / "run").mkdir(parents=True, exist_ok=True)
     (var / "run" / "pids").write_text("".join(f"{n} {p.pid}\n" for n, p in system.procs.items()))
@@ -144,7 +146,8 @@ def up(directory):
         system.wait_healthy(timeout=60)
         procs.wait_until(lambda: procs.http_ok(system.url("intake", "/api/v1/enterprises"))
                          and _enterprises_listed(system), 30, what="the directory to reach intake")
-    except TimeoutError as exc:
+    except (TimeoutError, RuntimeError) as exc:
+        system.stop_all()
         raise click.ClickException(f"{exc}; see the logs in {var / 'log'}") from None
     names = {"intake": "worker form, kiosk /k/E001, status /s, API /api/v1",
              "routing": "directory /api/v1/directory", "notify": "notifications",

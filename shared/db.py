@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     BigInteger, Column, DateTime, Engine, Index, Integer, MetaData, String, Table, Text,
-    create_engine, event, text,
+    TypeDecorator, create_engine, event, text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -17,25 +17,25 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class UTCDateTime(DateTime):
-    """A timestamp stored with its zone; SQLite gives it back naive, so read it back as UTC."""
+class UTCDateTime(TypeDecorator):
+    """A moment in time, always in UTC: ``timestamptz`` on PostgreSQL; on SQLite, which keeps no
+    zone, written as UTC and read back as UTC, so stored times compare correctly."""
 
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self):
-        super().__init__(timezone=True)
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: give times with their zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def result_processor(self, dialect, coltype):
-        inner = super().result_processor(dialect, coltype)
-
-        def process(value):
-            if inner:
-                value = inner(value)
-            if value is not None and value.tzinfo is None:
-                value = value.replace(tzinfo=timezone.utc)
-            return value
-
-        return process
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
 
 
 # SQLite's INTEGER PRIMARY KEY is its rowid; BigInteger would not autoincrement there.

@@ -7,10 +7,23 @@ process merges them and adds the gauges that are read from the database at scrap
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess, values
 from prometheus_client import REGISTRY, CONTENT_TYPE_LATEST
+
+HOST = socket.gethostname()
+
+
+def process_id(pid: int | None = None) -> str:
+    """Names this process's metric files: host and pid, because the web and worker containers of a
+    service share the directory and each container numbers its processes from 1."""
+    return f"{HOST}-{pid or os.getpid()}"
+
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    values.ValueClass = values.MultiProcessValue(process_identifier=process_id)
 
 EVENTS_CONSUMED = Counter("xinsheng_events_consumed_total", "Events taken from the service's queue.",
                           ["service", "type", "outcome"])
@@ -51,12 +64,16 @@ def exposition(extra_collectors=()) -> tuple[bytes, str]:
 
 
 def forget_dead_processes(directory: str | os.PathLike | None = None) -> None:
-    """Remove the files of processes that no longer run (left by a crash or a restart)."""
+    """Remove the files of this host's processes that no longer run (left by a crash or a restart).
+
+    Counters of a dead process are dropped with it: a restarted process counts afresh, which
+    Prometheus' rate() reads as a counter reset.
+    """
     directory = directory or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not directory:
         return
-    for path in Path(directory).glob("*.db"):
-        pid = path.stem.rsplit("_", 1)[-1]
+    for path in Path(directory).glob(f"*_{HOST}-*.db"):
+        pid = path.stem.rsplit("-", 1)[-1]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            multiprocess.mark_process_dead(int(pid), str(directory))
+            multiprocess.mark_process_dead(process_id(int(pid)), str(directory))
             path.unlink(missing_ok=True)

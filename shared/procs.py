@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -82,8 +83,24 @@ class System:
         return f"http://127.0.0.1:{self.ports[service]}{path}"
 
     def wait_healthy(self, timeout: float = 30.0) -> None:
+        """Wait until every web answers /readyz; fail at once if one of our processes has exited."""
+        def ready(service):
+            dead = [n for n, p in self.procs.items() if p.poll() is not None]
+            if dead:
+                raise RuntimeError(f"{', '.join(dead)} exited; see {self.log_dir}")
+            return http_ok(self.url(service, "/readyz"))
+
         for service in self.ports:
-            wait_until(lambda: http_ok(self.url(service, "/readyz")), timeout, what=f"{service} /readyz")
+            wait_until(lambda: ready(service), timeout, what=f"{service} /readyz")
+
+    def busy_ports(self) -> list[int]:
+        """The web ports something else already listens on."""
+        busy = []
+        for port in self.ports.values():
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    busy.append(port)
+        return busy
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` to the process group (gunicorn's master and workers, or a worker)."""
@@ -94,32 +111,34 @@ class System:
             pass
         proc.wait(timeout=30)
 
+    def stop(self, names, timeout: float = 15.0) -> None:
+        """SIGTERM the named processes, SIGKILL what is still there after ``timeout``."""
+        stop_pids([self.procs.pop(name).pid for name in list(names)], timeout)
+
     def stop_all(self, timeout: float = 15.0) -> None:
-        for proc in self.procs.values():
-            _signal_group(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        self.procs.clear()
+        self.stop(list(self.procs), timeout)
 
 
 def stop_pids(pids: list[int], timeout: float = 15.0) -> None:
-    """Stop process groups started earlier (by ``up``), SIGTERM then SIGKILL."""
+    """Stop process groups, SIGTERM then SIGKILL; works for our children and for ``up``'s."""
     for pid in pids:
         _signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     for pid in pids:
         while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
+            time.sleep(0.05)
         if _alive(pid):
             _signal_group(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
+    """True while the process runs (a child that has exited is reaped here, not left a zombie)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return False
+    except ChildProcessError:
+        pass  # not our child: ask the kernel
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -17,7 +17,7 @@ from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ValidationError
 from spectree import SpecTree
 from sqlalchemy import Engine, Table, text
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from shared import metrics
 from shared.bootstrap import Runtime
@@ -195,9 +195,10 @@ def json_body(model: type[BaseModel]) -> BaseModel:
     """The request's JSON body validated by ``model``; 415, 400 or 422 otherwise."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", _("Send the body as application/json."))
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "malformed", _("The body is not valid JSON."))
+    try:
+        data = request.get_json()
+    except BadRequest:
+        raise ApiError(400, "malformed", _("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise ApiError(422, "invalid_fields", _("The body must be a JSON object."))
     try:

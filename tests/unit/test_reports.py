@@ -1,0 +1,236 @@
+"""reports: facts folded from events in any order, the summary with its period, metrics and the API."""
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections import Counter
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from shared import events
+from shared.uow import Unit
+from services.reports import summary as summaries
+from services.reports.api import FactsCollector, create_app
+from services.reports.handlers import HANDLERS
+from services.reports.models import facts, outbox
+from services.routing.deadlines import CST
+
+T0 = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
+ENTERPRISES = {"E001": ("C01", "城关区"), "E002": ("C02", "高新区"), "E003": ("C01", "城关区")}
+EVENT_TYPE = {events.GrievanceSubmitted: "grievance.submitted", events.CaseAssigned: "case.assigned",
+              events.CaseStatusChanged: "case.status_changed",
+              events.CaseSupervisionRaised: "case.supervision_raised",
+              events.EnterpriseUpdated: "enterprise.updated"}
+
+
+def apply(rt, *payloads: events.Frozen) -> None:
+    """Hand each payload, as the consumer would after decoding it, to reports' handler."""
+    for payload in payloads:
+        etype = EVENT_TYPE[type(payload)]
+        sent = events.make(etype, payload, "test", getattr(payload, "grievance_id", None))
+        envelope, payload = events.decode(events.encode(sent))
+        with rt.engine.begin() as conn:
+            HANDLERS[etype](Unit(conn, outbox, rt.settings), envelope, payload)
+
+
+def cst(day: date, hour: int = 10) -> datetime:
+    """A time of day in China, in UTC as every producer writes its times."""
+    return datetime.combine(day, time(hour), CST).astimezone(timezone.utc)
+
+
+def submitted(gid: str, at: datetime = T0, enterprise: str = "E001", category: str = "wages",
+              channel: str = "kiosk") -> events.GrievanceSubmitted:
+    return events.GrievanceSubmitted(
+        grievance_id=gid, tracking_code="ABCD-EFGH-JKMN", enterprise_code=enterprise, category=category,
+        urgency="normal", channel=channel, anonymous=True, about_chair=False,
+        description="车间噪音太大 the workshop is too loud", submitted_at=at)
+
+
+def assigned(gid: str, at: datetime) -> events.CaseAssigned:
+    return events.CaseAssigned(
+        case_id=f"case-{gid}", grievance_id=gid, level=0, accept_due=at + timedelta(days=2),
+        resolve_due=at + timedelta(days=15), assigned_at=at,
+        assignee=events.Assignee(id="e001-chair", name="王建国", role="enterprise_chair", org_code="E001"))
+
+
+def changed(gid: str, before: str, after: str, at: datetime) -> events.CaseStatusChanged:
+    return events.CaseStatusChanged(case_id=f"case-{gid}", grievance_id=gid, from_=before, to=after, at=at,
+                                    actor_role="enterprise_chair")
+
+
+def life(gid: str, *statuses: str, start: datetime = T0, **submission) -> list[events.Frozen]:
+    """A demand's events in the order they happened: submitted, assigned, then each status given."""
+    steps = [submitted(gid, start, **submission), assigned(gid, start + timedelta(minutes=1))]
+    path = ["assigned", *statuses]
+    steps += [changed(gid, before, after, start + timedelta(hours=i + 1))
+              for i, (before, after) in enumerate(zip(path, path[1:]))]
+    return steps
+
+
+def seed_enterprises(rt) -> None:
+    apply(rt, *(events.EnterpriseUpdated(code=code, name=f"企业{code}", county_code=county, county_name=name,
+                                         active=True, has_chair=True)
+                for code, (county, name) in ENTERPRISES.items()))
+
+
+def fact(rt, gid: str):
+    with rt.engine.connect() as conn:
+        return conn.execute(select(facts).where(facts.c.grievance_id == gid)).one()
+
+
+def summary(rt, start: date | None = None, end: date | None = None) -> dict:
+    with rt.engine.connect() as conn:
+        return summaries.summary(conn, start, end)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def reports(sqlite_runtime):
+    rt = sqlite_runtime("reports")
+    seed_enterprises(rt)
+    return rt
+
+
+# -- events in any order -------------------------------------------------------------------------
+def test_assignment_before_the_submission_ends_assigned(reports):
+    gid = new_id()
+    submission, assignment = life(gid)
+    apply(reports, assignment, submission)
+    row = fact(reports, gid)
+    assert (row.status, row.category, row.enterprise_code) == ("assigned", "wages", "E001")
+    assert row.case_id == f"case-{gid}"
+
+
+def test_late_status_change_does_not_roll_the_status_back(reports):
+    gid = new_id()
+    submission, assignment, accepted, in_progress = life(gid, "accepted", "in_progress")
+    apply(reports, submission, assignment, in_progress, accepted)
+    assert fact(reports, gid).status == "in_progress"
+
+
+def test_every_order_of_a_demands_events_ends_with_its_last_status(reports):
+    orders = list(itertools.permutations(range(5)))
+    gids = [new_id() for _ in orders]
+    for gid, order in zip(gids, orders):
+        steps = life(gid, "accepted", "in_progress", "resolved")
+        apply(reports, *(steps[i] for i in order))
+    assert {fact(reports, gid).status for gid in gids} == {"resolved"}
+
+
+def test_supervision_level_never_falls(reports):
+    gid = new_id()
+    apply(reports, *life(gid))
+    apply(reports, *(events.CaseSupervisionRaised(case_id=f"case-{gid}", grievance_id=gid, level=level,
+                                                  reason="overdue") for level in (2, 1)))
+    assert fact(reports, gid).supervision_level == 2
+
+
+# -- the summary ---------------------------------------------------------------------------------
+@pytest.fixture
+def ledger(reports):
+    """Four demands in March and April 2026 (China time), and a fifth whose submission never came."""
+    apply(reports,
+          *life(new_id(), start=cst(date(2026, 3, 10))),
+          *life(new_id(), "accepted", "in_progress", "resolved", start=cst(date(2026, 3, 20)),
+                category="workplace", channel="web"),
+          # 01:00 on 1 April in China is still 31 March in UTC.
+          submitted(new_id(), cst(date(2026, 4, 1), hour=1), enterprise="E002"),
+          *life(new_id(), "accepted", "in_progress", "resolved", "closed", start=cst(date(2026, 4, 15)),
+                enterprise="E003", category="safety_health", channel="forum"),
+          assigned(new_id(), cst(date(2026, 4, 2))))
+    return reports
+
+
+def test_summary_counts_by_status_category_and_channel(ledger):
+    result = summary(ledger)
+    assert (result["total"], result["open"]) == (4, 2)
+    assert result["by_status"] == {"assigned": 1, "resolved": 1, "registered": 1, "closed": 1}
+    assert result["by_category"] == {"wages": 2, "workplace": 1, "safety_health": 1}
+    assert result["by_channel"] == {"kiosk": 2, "web": 1, "forum": 1}
+
+
+def test_summary_counts_by_county_and_enterprise(ledger):
+    result = summary(ledger)
+    assert result["by_county"] == [{"code": "C01", "name": "城关区", "count": 3},
+                                   {"code": "C02", "name": "高新区", "count": 1}]
+    assert [(e["code"], e["county_code"], e["count"]) for e in result["by_enterprise"]] == [
+        ("E001", "C01", 2), ("E002", "C02", 1), ("E003", "C01", 1)]
+    assert result["by_enterprise"][0]["name"] == "企业E001"
+
+
+def test_demand_whose_submission_never_came_is_not_counted(ledger):
+    assert summary(ledger)["total"] == 4
+    assert "assigned" not in summary(ledger, date(2026, 4, 2), date(2026, 4, 2))["by_status"]
+
+
+@pytest.mark.parametrize("start, end, total", [
+    (date(2026, 3, 10), date(2026, 3, 10), 1),
+    (date(2026, 3, 11), date(2026, 3, 19), 0),
+    (date(2026, 3, 11), None, 3),
+    (None, date(2026, 3, 20), 2),
+    (date(2026, 4, 15), date(2026, 4, 30), 1),
+])
+def test_summary_counts_only_demands_submitted_in_the_period(ledger, start, end, total):
+    result = summary(ledger, start, end)
+    assert result["total"] == total
+    assert result["period"] == {"from": start and start.isoformat(), "to": end and end.isoformat()}
+
+
+@pytest.mark.parametrize("start, end, total", [
+    (date(2026, 3, 1), date(2026, 3, 31), 2),
+    (date(2026, 4, 1), date(2026, 4, 30), 2),
+    (date(2026, 4, 1), date(2026, 4, 1), 1),
+])
+def test_summary_period_follows_china_dates(ledger, start, end, total):
+    assert summary(ledger, start, end)["total"] == total
+
+
+# -- metrics -------------------------------------------------------------------------------------
+def collected(rt) -> dict[str, Counter]:
+    """FactsCollector's samples, summed by each label."""
+    sums: dict[str, Counter] = {"channel": Counter(), "category": Counter(), "status": Counter()}
+    for family in FactsCollector(rt).collect():
+        for sample in family.samples:
+            if sample.name.endswith("_created"):
+                continue
+            for label, value in sample.labels.items():
+                sums[label][value] += sample.value
+    return sums
+
+
+def test_metrics_equal_the_summary(ledger):
+    metrics, result = collected(ledger), summary(ledger)
+    assert dict(metrics["status"]) == result["by_status"]
+    assert dict(metrics["channel"]) == result["by_channel"]
+    assert dict(metrics["category"]) == result["by_category"]
+
+
+# -- the HTTP API --------------------------------------------------------------------------------
+@pytest.fixture
+def client(ledger):
+    return create_app(ledger).test_client()
+
+
+def test_summary_api_answers_with_the_counts(client):
+    response = client.get("/api/v1/reports/summary?start=2026-03-01&end=2026-04-30")
+    assert response.status_code == 200
+    assert response.get_json()["total"] == 4
+
+
+@pytest.mark.parametrize("query, field", [
+    ("start=notadate", "start"),
+    ("end=2026-02-30", "end"),
+    ("start=2026-04-02&end=2026-04-01", "end"),
+    ("county=C01", "county"),
+])
+def test_summary_api_refuses_bad_periods_with_a_422(client, query, field):
+    response = client.get(f"/api/v1/reports/summary?{query}")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_fields"
+    assert field in error["fields"]
