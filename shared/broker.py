@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from typing import Sequence
 
 import pika
 from pika.exceptions import AMQPError
@@ -31,17 +33,36 @@ def connect(settings: Settings, heartbeat: int | None = None) -> pika.BlockingCo
     return pika.BlockingConnection(parameters(settings, heartbeat))
 
 
+@dataclass(frozen=True)
+class Message:
+    routing_key: str
+    body: bytes
+    message_id: str
+    type: str
+    correlation_id: str | None = None
+    headers: dict | None = None
+
+
+class Refused(Exception):
+    """The broker refused a message (unroutable with ``mandatory``, or nacked)."""
+
+
 class Publisher:
     """Publishes persistent messages with publisher confirms and ``mandatory``.
 
-    ``publish`` returns only once the broker has confirmed the message; it raises
-    ``UnroutableError`` or ``NackError`` otherwise, and connection errors as they come.
+    ``publish_batch`` sends a whole batch and then waits for the broker's confirms together (a
+    window of outstanding confirms: one wait per batch, not per message). A message counts as
+    published only once acked and not returned.
     """
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._conn: pika.BlockingConnection | None = None
         self._channel = None
+        self._next_tag = 0
+        self._settled: dict[int, bool] = {}
+        self._pending: dict[int, str] = {}  # delivery tag → message id, of the batch in flight
+        self._returned: set[str] = set()
 
     def _ensure(self):
         if self._channel is None or not self._channel.is_open:
@@ -49,19 +70,54 @@ class Publisher:
             self._conn = connect(self.settings)
             self._channel = self._conn.channel()
             topology.declare(self._channel, self.settings.exchange, self.settings.delivery_limit)
-            self._channel.confirm_delivery()
-        return self._channel
+            self._next_tag, self._settled, self._pending, self._returned = 0, {}, {}, set()
+            # The blocking channel waits for every confirm; its underlying channel lets us keep a
+            # window of them outstanding. We drive its I/O through the blocking connection.
+            impl = self._channel._impl
+            selected = []
+            impl.add_on_return_callback(lambda _ch, _m, props, _b: self._returned.add(props.message_id))
+            impl.confirm_delivery(self._on_confirm, callback=lambda _frame: selected.append(True))
+            self._wait(lambda: selected, "confirm mode")
+        return self._channel._impl
+
+    def _on_confirm(self, frame) -> None:
+        ack = isinstance(frame.method, pika.spec.Basic.Ack)
+        tag = frame.method.delivery_tag
+        tags = [t for t in self._pending if t <= tag] if frame.method.multiple else [tag]
+        for t in tags:
+            self._settled[t] = ack
+
+    def _wait(self, done, what: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise pika.exceptions.AMQPConnectionError(f"no answer from the broker for {what}")
+            self._conn.process_data_events(time_limit=0.05)
+
+    def publish_batch(self, messages: Sequence[Message], exchange: str | None = None) -> list[bool]:
+        """Publish every message, then wait for all confirms; True for each one the broker took."""
+        impl = self._ensure()
+        exchange = self.settings.exchange if exchange is None else exchange
+        self._pending = {}
+        for m in messages:
+            impl.basic_publish(exchange, m.routing_key, m.body, pika.BasicProperties(
+                content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent,
+                message_id=m.message_id, type=m.type, correlation_id=m.correlation_id, headers=m.headers,
+                app_id=self.settings.service), mandatory=True)
+            self._next_tag += 1
+            self._pending[self._next_tag] = m.message_id
+        self._wait(lambda: all(t in self._settled for t in self._pending), "publisher confirms")
+        taken = [self._settled.pop(t) and mid not in self._returned for t, mid in self._pending.items()]
+        self._returned.difference_update(self._pending.values())
+        return taken
 
     def publish(self, routing_key: str, body: bytes, *, message_id: str, type: str,
                 correlation_id: str | None = None, exchange: str | None = None,
                 headers: dict | None = None) -> None:
-        channel = self._ensure()
-        properties = pika.BasicProperties(
-            content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent,
-            message_id=message_id, type=type, correlation_id=correlation_id, headers=headers,
-            app_id=self.settings.service)
-        channel.basic_publish(self.settings.exchange if exchange is None else exchange,
-                              routing_key, body, properties, mandatory=True)
+        """Publish one message and wait for its confirm; ``Refused`` if the broker did not take it."""
+        message = Message(routing_key, body, message_id, type, correlation_id, headers)
+        if not self.publish_batch([message], exchange)[0]:
+            raise Refused(f"the broker refused {type} {message_id}")
 
     def sleep(self, seconds: float) -> None:
         """Wait while keeping the connection's heartbeats served."""

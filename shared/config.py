@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     database_url: str
     amqp_url: str = "amqp://guest:guest@localhost:5672/%2F"
     exchange: str = "xinsheng.events"
-    prefetch: int = 100
+    prefetch: int = 200
+    batch_size: int = 100
     max_attempts: int = 5
     delivery_limit: int = 20
     heartbeat: int = 30

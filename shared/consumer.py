@@ -1,17 +1,22 @@
 """The consumer loop: connect → declare → qos → consume → handle in a transaction → ack after commit.
 
-Handlers run on a worker thread while the connection's own thread keeps serving heartbeats, so
-a slow handler never gets the connection closed under it; the ack is handed back to the
-connection's thread with ``add_callback_threadsafe``. The event id goes into the inbox table in
-the handler's transaction, so a redelivered event is acknowledged and changes nothing.
+Handlers run on a handler thread while the connection's own thread keeps serving heartbeats, so a
+slow handler never gets the connection closed under it; acks are handed back to the connection's
+thread with ``add_callback_threadsafe``.
+
+The handler thread takes whatever is waiting, up to ``batch_size`` messages, and handles them in
+one transaction: their event ids are claimed in the inbox by one statement, so a redelivered event
+is acknowledged and changes nothing, and one commit serves the batch. If a handler fails, the batch
+is rolled back and its messages are handled one by one, so a poison message never takes its
+neighbours with it.
 """
 from __future__ import annotations
 
-import functools
 import logging
+import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Mapping
 
 from sqlalchemy import Engine, Table
@@ -19,11 +24,25 @@ from sqlalchemy import Engine, Table
 from shared import events, logs, metrics, topology
 from shared.broker import RETRYABLE, Publisher, connect
 from shared.config import Settings
-from shared.db import insert_ignore, is_transient, utcnow
+from shared.db import claim_new, is_transient, utcnow
 from shared.uow import Handler, Unit
 
 log = logging.getLogger(__name__)
 MAX_DELAY = 30.0
+
+
+@dataclass(eq=False)  # deliveries are keys by identity
+class Delivery:
+    channel: object
+    method: object
+    properties: object
+    body: bytes
+    envelope: events.Envelope | None = None
+    payload: events.Frozen | None = None
+
+
+class _BatchFailed(Exception):
+    pass
 
 
 class Consumer:
@@ -56,107 +75,155 @@ class Consumer:
 
     def _consume_once(self) -> None:
         conn = connect(self.settings)
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.settings.service}-handler")
+        waiting: queue.Queue[Delivery] = queue.Queue()
+        done = threading.Event()  # this connection is over: the handler thread finishes its batch
+        worker = threading.Thread(target=self._work, args=(conn, waiting, done), daemon=True,
+                                  name=f"{self.settings.service}-handler")
         try:
             channel = conn.channel()
             topology.declare(channel, self.settings.exchange, self.settings.delivery_limit)
             channel.basic_qos(prefetch_count=self.settings.prefetch)
-            channel.basic_consume(self.queue, functools.partial(self._on_message, conn, executor),
+            channel.basic_consume(self.queue, lambda ch, m, p, b: waiting.put(Delivery(ch, m, p, b)),
                                   auto_ack=False)
+            worker.start()
             self._consuming = True
             log.info("consuming", extra={"queue": self.queue})
             while not self.stop.is_set():
                 conn.process_data_events(time_limit=0.5)
         finally:
-            executor.shutdown(wait=True, cancel_futures=True)
+            done.set()
+            if worker.is_alive():
+                worker.join()
             if conn.is_open:
                 try:
-                    conn.process_data_events(time_limit=0)  # flush acks handed over at shutdown
+                    conn.process_data_events(time_limit=0)  # flush acks handed over at the end
                     conn.close()
                 except RETRYABLE:
                     pass
 
-    def _on_message(self, conn, executor, channel, method, properties, body) -> None:
-        executor.submit(self._process_logged, conn, channel, method, properties, body)
-
-    def _process_logged(self, *args) -> None:
-        try:
-            self._process(*args)
-        except Exception:  # noqa: BLE001 - unacked, so the broker redelivers it
-            log.exception("event left unacknowledged for redelivery")
-
     # -- the handler thread --------------------------------------------------------------------
-    def _process(self, conn, channel, method, properties, body) -> None:
-        settle = functools.partial(self._settle_threadsafe, conn, channel, method.delivery_tag)
-        try:
-            envelope, payload = events.decode(body)
-        except events.EventError as exc:
-            self._dead_letter(method, properties, body, str(exc), properties.type or "unknown")
-            settle("ack")
+    def _work(self, conn, waiting: queue.Queue, done: threading.Event) -> None:
+        while not done.is_set():
+            try:
+                batch = [waiting.get(timeout=0.2)]
+            except queue.Empty:
+                continue
+            while len(batch) < self.settings.batch_size:
+                try:
+                    batch.append(waiting.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._process(conn, batch, done)
+            except Exception:  # noqa: BLE001 - unacked, so the broker redelivers them
+                log.exception("events left unacknowledged for redelivery")
+
+    def _process(self, conn, batch: list[Delivery], done: threading.Event) -> None:
+        handled = []
+        for d in batch:
+            try:
+                d.envelope, d.payload = events.decode(d.body)
+            except events.EventError as exc:
+                self._dead_letter(d, str(exc), d.properties.type or "unknown")
+                self._settle(conn, [(d, "ack")])
+                continue
+            if d.envelope.type in self.handlers:
+                handled.append(d)
+            else:
+                self._record(d, "ignored")
+                self._settle(conn, [(d, "ack")])
+        if not handled:
             return
         started = time.perf_counter()
-        with logs.context(correlation_id=envelope.correlation_id, event_id=envelope.id,
-                          event_type=envelope.type):
-            outcome = self._handle(envelope, payload, method, properties, body)
-        if outcome is None:  # stopping while the database is away: leave it to be redelivered
+        try:
+            outcomes = self._handle(handled, done)
+        except _BatchFailed:
+            outcomes = {}
+            for d in handled:
+                outcomes.update(self._handle([d], done) or {})
+        if not outcomes:  # the connection ended while the database was away: left for redelivery
             return
-        metrics.EVENTS_CONSUMED.labels(self.settings.service, envelope.type, outcome).inc()
-        metrics.EVENT_SECONDS.labels(self.settings.service, envelope.type).observe(time.perf_counter() - started)
-        settle("nack" if outcome == "requeued" else "ack")
+        per_event = (time.perf_counter() - started) / len(handled)
+        for d, outcome in outcomes.items():
+            self._record(d, outcome, per_event)
+        self._settle(conn, [(d, "nack" if o == "requeued" else "ack") for d, o in outcomes.items()])
 
-    def _handle(self, envelope, payload, method, properties, body) -> str | None:
-        handler = self.handlers.get(envelope.type)
-        if handler is None:
-            return "ignored"
+    def _handle(self, batch: list[Delivery], done: threading.Event) -> dict[Delivery, str] | None:
+        """Handle the batch in one transaction; outcome per delivery, None if the connection ended."""
         backoff = 0.5
-        while not self.stop.is_set():
+        while not done.is_set():
             try:
                 with self.engine.begin() as conn:
-                    if not insert_ignore(conn, self.inbox, {"event_id": envelope.id, "type": envelope.type,
-                                                            "processed_at": utcnow()}):
-                        return "duplicate"
-                    handler(Unit(conn, self.outbox, self.settings), envelope, payload)
-                return "processed"
+                    fresh = claim_new(conn, self.inbox, [
+                        {"event_id": d.envelope.id, "type": d.envelope.type, "processed_at": utcnow()}
+                        for d in batch])
+                    outcomes = {}
+                    for d in batch:
+                        if d.envelope.id not in fresh:
+                            outcomes[d] = "duplicate"
+                            continue
+                        fresh.discard(d.envelope.id)  # the same event twice in one batch runs once
+                        with logs.context(correlation_id=d.envelope.correlation_id,
+                                          event_id=d.envelope.id, event_type=d.envelope.type):
+                            self.handlers[d.envelope.type](Unit(conn, self.outbox, self.settings),
+                                                           d.envelope, d.payload)
+                        outcomes[d] = "processed"
+                return outcomes
             except Exception as exc:  # noqa: BLE001 - sorted into transient, retry and dead letter
                 if is_transient(exc):
-                    log.warning("database unavailable; holding the event",
+                    log.warning("database unavailable; holding the events",
                                 extra={"error": type(exc).__name__, "retry_in": backoff})
-                    self.stop.wait(backoff)
+                    done.wait(backoff)
                     backoff = min(backoff * 2, MAX_DELAY)
                     continue
-                return self._fail(envelope, exc, method, properties, body)
+                if len(batch) > 1:
+                    raise _BatchFailed() from exc
+                return {batch[0]: self._fail(batch[0], exc)}
         return None
 
-    def _fail(self, envelope, exc, method, properties, body) -> str:
-        attempt = int((properties.headers or {}).get("x-delivery-count", 0)) + 1
+    def _fail(self, d: Delivery, exc: Exception) -> str:
+        attempt = int((d.properties.headers or {}).get("x-delivery-count", 0)) + 1
         reason = f"{type(exc).__name__}: {_safe_message(exc)}"
-        if attempt < self.settings.max_attempts:
-            log.warning("handler failed; requeued", extra={"attempt": attempt, "error": reason})
-            return "requeued"
-        self._dead_letter(method, properties, body, reason, envelope.type, attempt)
+        with logs.context(correlation_id=d.envelope.correlation_id, event_id=d.envelope.id,
+                          event_type=d.envelope.type):
+            if attempt < self.settings.max_attempts:
+                log.warning("handler failed; requeued", extra={"attempt": attempt, "error": reason})
+                return "requeued"
+            self._dead_letter(d, reason, d.envelope.type, attempt)
         return "dead_lettered"
 
-    def _dead_letter(self, method, properties, body, reason, etype, attempt=1) -> None:
+    def _dead_letter(self, d: Delivery, reason: str, etype: str, attempt: int = 1) -> None:
         """Park the message in the service's dead-letter queue with its reason, confirmed."""
         log.error("event dead-lettered", extra={"reason": reason, "event_type": etype, "attempt": attempt})
         publisher = Publisher(self.settings)
         try:
-            publisher.publish(topology.dead_queue_name(self.settings.service), body, exchange="",
-                              message_id=properties.message_id or "", type=etype,
-                              correlation_id=properties.correlation_id,
+            publisher.publish(topology.dead_queue_name(self.settings.service), d.body, exchange="",
+                              message_id=d.properties.message_id or "", type=etype,
+                              correlation_id=d.properties.correlation_id,
                               headers={"x-xinsheng-reason": reason[:500],
-                                       "x-xinsheng-routing-key": method.routing_key,
+                                       "x-xinsheng-routing-key": d.method.routing_key,
                                        "x-xinsheng-attempts": attempt,
                                        "x-xinsheng-failed-at": utcnow().isoformat()})
         finally:
             publisher.close()
         metrics.DEAD_LETTERS.labels(self.settings.service, etype).inc()
 
+    def _record(self, d: Delivery, outcome: str, seconds: float | None = None) -> None:
+        etype = d.envelope.type if d.envelope else "unknown"
+        metrics.EVENTS_CONSUMED.labels(self.settings.service, etype, outcome).inc()
+        if seconds is not None:
+            metrics.EVENT_SECONDS.labels(self.settings.service, etype).observe(seconds)
+
     @staticmethod
-    def _settle_threadsafe(conn, channel, tag, how: str) -> None:
+    def _settle(conn, settlements: list[tuple[Delivery, str]]) -> None:
+        """Ack or requeue on the connection's thread, after the commit."""
         def settle():
-            if channel.is_open:
-                channel.basic_ack(tag) if how == "ack" else channel.basic_nack(tag, requeue=True)
+            for d, how in settlements:
+                if d.channel.is_open:
+                    if how == "ack":
+                        d.channel.basic_ack(d.method.delivery_tag)
+                    else:
+                        d.channel.basic_nack(d.method.delivery_tag, requeue=True)
         try:
             conn.add_callback_threadsafe(settle)
         except RETRYABLE:

@@ -97,14 +97,21 @@ def make_engine(url: str, **kwargs) -> Engine:
 def insert_ignore(conn, table: Table, values: dict) -> bool:
     """INSERT that does nothing on a primary-key or unique conflict; True when a row was written."""
     # RETURNING, not rowcount: psycopg 3 under SQLAlchemy 2.1 reports -1 for ON CONFLICT DO NOTHING.
-    stmt = (_dialect_insert(conn, table).values(**values).on_conflict_do_nothing()
+    stmt = (dialect_insert(conn, table).values(**values).on_conflict_do_nothing()
             .returning(*table.primary_key.columns))
     return conn.execute(stmt).first() is not None
 
 
+def claim_new(conn, table: Table, rows: list[dict]) -> set:
+    """Insert the rows that are not there yet (by primary key); the keys of those inserted."""
+    key = table.primary_key.columns[0]
+    stmt = dialect_insert(conn, table).values(rows).on_conflict_do_nothing().returning(key)
+    return {row[0] for row in conn.execute(stmt)}
+
+
 def upsert(conn, table: Table, values: dict, keys: list[str], update: list[str] | None = None) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE the given columns (all non-key columns by default)."""
-    stmt = _dialect_insert(conn, table).values(**values)
+    stmt = dialect_insert(conn, table).values(**values)
     cols = update if update is not None else [k for k in values if k not in keys]
     if not cols:
         conn.execute(stmt.on_conflict_do_nothing(index_elements=keys))
@@ -113,7 +120,8 @@ def upsert(conn, table: Table, values: dict, keys: list[str], update: list[str] 
         index_elements=keys, set_={c: stmt.excluded[c] for c in cols}))
 
 
-def _dialect_insert(conn, table):
+def dialect_insert(conn, table):
+    """The INSERT of the connection's dialect, which knows ON CONFLICT."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 

@@ -12,12 +12,11 @@ import threading
 import time
 from datetime import timedelta
 
-from pika.exceptions import NackError, UnroutableError
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, Table, delete, func, select, update
 
 from shared import metrics
-from shared.broker import RETRYABLE, Publisher
+from shared.broker import RETRYABLE, Message, Publisher
 from shared.config import Settings
 from shared.db import is_transient, utcnow
 
@@ -33,36 +32,35 @@ class Relay:
         self.publisher = publisher or Publisher(settings)
 
     def run_once(self) -> int:
-        """Publish one batch of unpublished rows; returns how many were confirmed."""
+        """Publish one batch of unpublished rows; returns how many were confirmed.
+
+        If the connection fails while confirms are outstanding, no row of the batch is marked:
+        all are published again later (consumers are idempotent), none is lost.
+        """
         t = self.outbox.c
         claim = (select(t.seq, t.event_id, t.type, t.correlation_id, t.body)
                  .where(t.published_at.is_(None)).order_by(t.seq).limit(self.settings.relay_batch)
                  .with_for_update(skip_locked=True))  # several relays on PostgreSQL never share a row
-        failure = None
         with self.engine.begin() as conn:
             rows = conn.execute(claim).all()
-            confirmed, unroutable = [], []
-            for row in rows:
-                try:
-                    self.publisher.publish(row.type, row.body.encode(), message_id=row.event_id,
-                                           type=row.type, correlation_id=row.correlation_id)
-                except (UnroutableError, NackError) as exc:
-                    unroutable.append(row.seq)
-                    metrics.PUBLISH_ERRORS.labels(self.settings.service, type(exc).__name__).inc()
-                    log.error("broker refused an outbox event; it stays unpublished",
-                              extra={"event_id": row.event_id, "event_type": row.type})
-                    continue
-                except RETRYABLE as exc:
-                    failure = exc  # keep what was confirmed so far, then reconnect
-                    break
-                confirmed.append(row.seq)
-                metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.type).inc()
+            if not rows:
+                return 0
+            taken = self.publisher.publish_batch([
+                Message(r.type, r.body.encode(), r.event_id, r.type, r.correlation_id) for r in rows])
+            confirmed = [r.seq for r, ok in zip(rows, taken) if ok]
+            refused = [r for r, ok in zip(rows, taken) if not ok]
             if confirmed:
                 conn.execute(update(self.outbox).where(t.seq.in_(confirmed)).values(published_at=utcnow()))
-            if unroutable:
-                conn.execute(update(self.outbox).where(t.seq.in_(unroutable)).values(attempts=t.attempts + 1))
-        if failure is not None:
-            raise failure
+            if refused:
+                conn.execute(update(self.outbox).where(t.seq.in_([r.seq for r in refused]))
+                             .values(attempts=t.attempts + 1))
+        for r in refused:
+            metrics.PUBLISH_ERRORS.labels(self.settings.service, "refused").inc()
+            log.error("broker refused an outbox event; it stays unpublished",
+                      extra={"event_id": r.event_id, "event_type": r.type})
+        for r, ok in zip(rows, taken):
+            if ok:
+                metrics.EVENTS_PUBLISHED.labels(self.settings.service, r.type).inc()
         return len(confirmed)
 
     def purge(self) -> int:

@@ -5,6 +5,7 @@ import hashlib
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,24 +36,23 @@ class Submitted:
     replayed: bool = False
 
 
-class _KnownEnterprises:
-    """Enterprise codes seen active recently; a miss always asks the database (codes arrive by event)."""
-
-    def __init__(self, ttl: float = 30.0):
-        self.ttl, self._seen, self._lock = ttl, {}, threading.Lock()
-
-    def is_active(self, conn, code: str) -> bool:
-        with self._lock:
-            if time.monotonic() - self._seen.get(code, -1e9) < self.ttl:
-                return True
-        active = conn.execute(select(enterprises.c.active).where(enterprises.c.code == code)).scalar()
-        if active:
-            with self._lock:
-                self._seen[code] = time.monotonic()
-        return bool(active)
+_KNOWN_TTL = 30.0
+_known: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → {code: seen active at}
+_known_lock = threading.Lock()
 
 
-_known = _KnownEnterprises()
+def _is_active(conn, code: str) -> bool:
+    """Whether an enterprise is active; a recent yes is remembered, a no always asks again
+    (enterprises arrive by event, and a new one must be usable at once)."""
+    with _known_lock:
+        seen = _known.setdefault(conn.engine, {})
+        if time.monotonic() - seen.get(code, -1e9) < _KNOWN_TTL:
+            return True
+    active = conn.execute(select(enterprises.c.active).where(enterprises.c.code == code)).scalar()
+    if active:
+        with _known_lock:
+            seen[code] = time.monotonic()
+    return bool(active)
 
 
 def submit(rt: Runtime, demand: GrievanceIn, idempotency_key: str | None) -> Submitted:
@@ -61,7 +61,7 @@ def submit(rt: Runtime, demand: GrievanceIn, idempotency_key: str | None) -> Sub
     for _ in range(3):
         try:
             with unit_of_work(rt.engine, outbox, rt.settings) as uow:
-                if not _known.is_active(uow.conn, demand.enterprise_code):
+                if not _is_active(uow.conn, demand.enterprise_code):
                     raise UnknownEnterprise(demand.enterprise_code)
                 return _register(uow, demand, idempotency_key, request_hash)
         except IntegrityError:

@@ -1,53 +1,57 @@
 """reports' event handlers: fold every event into one fact row per demand, whatever their order."""
 from __future__ import annotations
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_
 
 from shared import events
-from shared.db import insert_ignore, upsert
+from shared.db import dialect_insert, upsert
 from shared.uow import Handler, Unit
 from services.reports.models import enterprises, facts, notification_facts
 
 
-def _ensure(uow: Unit, grievance_id: str) -> None:
-    insert_ignore(uow.conn, facts, {"grievance_id": grievance_id})
-
-
-def _set_status(uow: Unit, grievance_id: str, status: str, at) -> None:
-    """The status follows the latest change, so an event that arrives late does not roll it back."""
-    uow.conn.execute(update(facts).where(
-        facts.c.grievance_id == grievance_id, or_(facts.c.status_at.is_(None), facts.c.status_at <= at))
-        .values(status=status, status_at=at))
+def _fold(uow: Unit, grievance_id: str, columns: dict | None = None, status: str | None = None,
+          at=None, level: int | None = None) -> None:
+    """Fold one event into the demand's fact row in one statement, whatever order events come in:
+    the status follows the latest change, and the supervision level never falls."""
+    columns = columns or {}
+    values = {"grievance_id": grievance_id, **columns}
+    if status is not None:
+        values.update(status=status, status_at=at)
+    if level is not None:
+        values["supervision_level"] = level
+    stmt = dialect_insert(uow.conn, facts).values(**values)
+    new = stmt.excluded
+    changes = {c: new[c] for c in columns}
+    if status is not None:
+        newer = or_(facts.c.status_at.is_(None), facts.c.status_at <= new.status_at)
+        changes["status"] = case((newer, new.status), else_=facts.c.status)
+        changes["status_at"] = case((newer, new.status_at), else_=facts.c.status_at)
+    if level is not None:
+        changes["supervision_level"] = case((facts.c.supervision_level < new.supervision_level,
+                                             new.supervision_level), else_=facts.c.supervision_level)
+    uow.conn.execute(stmt.on_conflict_do_update(index_elements=["grievance_id"], set_=changes))
 
 
 def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.GrievanceSubmitted) -> None:
-    _ensure(uow, g.grievance_id)
-    uow.conn.execute(update(facts).where(facts.c.grievance_id == g.grievance_id).values(
+    _fold(uow, g.grievance_id, dict(
         enterprise_code=g.enterprise_code, category=g.category, channel=g.channel, urgency=g.urgency,
-        anonymous=g.anonymous, about_chair=g.about_chair, submitted_at=g.submitted_at))
-    _set_status(uow, g.grievance_id, "registered", g.submitted_at)
+        anonymous=g.anonymous, about_chair=g.about_chair, submitted_at=g.submitted_at),
+        status="registered", at=g.submitted_at)
 
 
 def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) -> None:
     at = e.assigned_at or envelope.occurred_at
-    _ensure(uow, e.grievance_id)
-    uow.conn.execute(update(facts).where(facts.c.grievance_id == e.grievance_id).values(
-        case_id=e.case_id, assignee_role=e.assignee.role, assigned_at=at, accept_due=e.accept_due,
-        resolve_due=e.resolve_due))
-    _set_status(uow, e.grievance_id, "assigned", at)
+    _fold(uow, e.grievance_id, dict(case_id=e.case_id, assignee_role=e.assignee.role, assigned_at=at,
+                                    accept_due=e.accept_due, resolve_due=e.resolve_due),
+          status="assigned", at=at)
 
 
 def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStatusChanged) -> None:
-    _ensure(uow, e.grievance_id)
-    _set_status(uow, e.grievance_id, e.to, e.at)
+    _fold(uow, e.grievance_id, status=e.to, at=e.at)
 
 
 def supervision_raised(uow: Unit, envelope: events.Envelope, e: events.CaseSupervisionRaised) -> None:
-    """Supervision never silently falls: keep the highest level seen."""
-    _ensure(uow, e.grievance_id)
-    uow.conn.execute(update(facts).where(facts.c.grievance_id == e.grievance_id,
-                                         facts.c.supervision_level < e.level)
-                     .values(supervision_level=e.level))
+    _fold(uow, e.grievance_id, level=e.level)
 
 
 def notification_outcome(uow: Unit, envelope: events.Envelope, n: events.NotificationOutcome) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from shared import events
 from shared.db import upsert
 from shared.uow import Unit
+from services.routing import rules
 from services.routing.config import CITY_ORG
 from services.routing.models import counties, enterprises, staff
 
@@ -99,6 +100,7 @@ def apply(uow: Unit, d: Directory) -> int:
             uow.emit("enterprise.updated", events.EnterpriseUpdated(
                 code=code, name=now[0], county_code=now[1], county_name=county_names.get(now[1], now[1]),
                 active=now[2], has_chair=now[3]), correlation_id=None)
+    rules.forget(conn.engine)
     return changed
 
 

@@ -3,28 +3,25 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-
 from shared import events
-from shared.db import utcnow
+from shared.db import insert_ignore, utcnow
 from shared.uow import Handler, Unit
 from services.routing import deadlines, rules
 from services.routing.models import cases, history
 
 
 def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.GrievanceSubmitted) -> None:
-    if uow.conn.execute(select(cases.c.id).where(cases.c.grievance_id == g.grievance_id)).first():
-        return  # the same demand under another event id: one case per demand
-    assignee, county = rules.route(uow.conn, g.enterprise_code, g.about_chair)
+    assignee, county = rules.route(rules.snapshot(uow.conn), g.enterprise_code, g.about_chair)
     now, case_id = utcnow(), str(uuid.uuid4())
     accept_due, resolve_due = deadlines.accept_due(now, g.category, g.urgency), deadlines.resolve_due(now)
-    uow.conn.execute(cases.insert().values(
+    if not insert_ignore(uow.conn, cases, dict(
         id=case_id, grievance_id=g.grievance_id, enterprise_code=g.enterprise_code, county_code=county,
         category=g.category, urgency=g.urgency, channel=g.channel, anonymous=g.anonymous,
         about_chair=g.about_chair, description=g.description, workshop=g.workshop, status="assigned",
         assignee_id=assignee.id, assignee_role=assignee.role, assignee_org=assignee.org_code,
         supervision_level=0, accept_due=accept_due, resolve_due=resolve_due,
-        submitted_at=g.submitted_at, created_at=now, updated_at=now))
+        submitted_at=g.submitted_at, created_at=now, updated_at=now)):
+        return  # the same demand under another event id: one case per demand
     uow.conn.execute(history.insert(), [
         {"case_id": case_id, "at": g.submitted_at, "actor_role": "system", "from_status": None,
          "to_status": "registered"},

@@ -3,8 +3,16 @@
 2. otherwise → the enterprise's active chair;
 3. an enterprise with no active chair → its county union;
 and a county with no officer → the city federation.
+
+The directory is read as a snapshot kept for a few seconds per process: routing a demand then
+costs no database round trip, and a directory import takes effect within ``TTL`` seconds.
 """
 from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -12,23 +20,51 @@ from shared.events import Assignee
 from services.routing.config import CITY_ORG
 from services.routing.models import enterprises, staff
 
-
-def _first_staff(conn, role: str, org_code: str | None):
-    if org_code is None:
-        return None
-    return conn.execute(select(staff).where(staff.c.role == role, staff.c.org_code == org_code,
-                                            staff.c.active).order_by(staff.c.id).limit(1)).first()
+TTL = 5.0
 
 
-def route(conn, enterprise_code: str, about_chair: bool) -> tuple[Assignee, str | None]:
+@dataclass(frozen=True)
+class Snapshot:
+    enterprises: dict  # code → (county_code, active)
+    first_staff: dict  # (role, org_code) → Assignee, the active person with the lowest id
+
+
+def load(conn) -> Snapshot:
+    firms = {r.code: (r.county_code, r.active) for r in conn.execute(select(enterprises))}
+    people = {}
+    for p in conn.execute(select(staff).where(staff.c.active).order_by(staff.c.id)):
+        people.setdefault((p.role, p.org_code), Assignee(
+            id=p.id, name=p.name, role=p.role, org_code=p.org_code, email=p.email, phone=p.phone))
+    return Snapshot(firms, people)
+
+
+_snapshots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → (taken at, Snapshot)
+_lock = threading.Lock()
+
+
+def snapshot(conn) -> Snapshot:
+    """This process's snapshot of the directory behind ``conn``, reloaded when older than ``TTL``."""
+    with _lock:
+        taken = _snapshots.get(conn.engine)
+        if taken is None or time.monotonic() - taken[0] > TTL:
+            taken = _snapshots[conn.engine] = (time.monotonic(), load(conn))
+        return taken[1]
+
+
+def forget(engine) -> None:
+    """Drop the snapshot, after this process changed the directory itself."""
+    with _lock:
+        _snapshots.pop(engine, None)
+
+
+def route(snapshot: Snapshot, enterprise_code: str, about_chair: bool) -> tuple[Assignee, str | None]:
     """The assignee of a new demand and the county it belongs to."""
-    enterprise = conn.execute(select(enterprises).where(enterprises.c.code == enterprise_code)).first()
-    county = enterprise.county_code if enterprise else None
+    county, active = snapshot.enterprises.get(enterprise_code, (None, False))
+    people = snapshot.first_staff
     person = None
-    if enterprise is not None and enterprise.active and not about_chair:
-        person = _first_staff(conn, "enterprise_chair", enterprise_code)
-    person = person or _first_staff(conn, "county_officer", county) or _first_staff(conn, "city_officer", CITY_ORG)
+    if active and not about_chair:
+        person = people.get(("enterprise_chair", enterprise_code))
+    person = person or people.get(("county_officer", county)) or people.get(("city_officer", CITY_ORG))
     if person is None:
         raise LookupError("the directory has no city officer to route to")
-    return Assignee(id=person.id, name=person.name, role=person.role, org_code=person.org_code,
-                    email=person.email, phone=person.phone), county
+    return person, county

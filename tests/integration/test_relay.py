@@ -89,3 +89,20 @@ def test_a_row_committed_after_a_later_one_is_still_published(intake_rt):
     relay.publisher.close()
     assert routed_ids(intake_rt) == [later[0], early.id]
     assert unpublished(intake_rt) == 0
+
+
+def test_an_event_nobody_listens_to_stays_unpublished_and_does_not_block_the_rest(intake_rt):
+    from shared.db import utcnow
+
+    with intake_rt.engine.begin() as conn:
+        conn.execute(outbox.insert().values(event_id=str(uuid.uuid4()), type="nobody.listens",
+                                            body="{}", created_at=utcnow()))
+    ids = emit(intake_rt, 3)
+    relay = Relay(intake_rt.settings, intake_rt.engine, outbox)
+    assert relay.run_once() == 3
+    relay.publisher.close()
+    assert sorted(routed_ids(intake_rt)) == sorted(ids)
+    with intake_rt.engine.connect() as conn:
+        stuck = conn.execute(select(outbox.c.type, outbox.c.attempts)
+                             .where(outbox.c.published_at.is_(None))).all()
+    assert [tuple(r) for r in stuck] == [("nobody.listens", 1)]
