@@ -21,7 +21,7 @@ from typing import Mapping
 
 from sqlalchemy import Engine, Table
 
-from shared import events, logs, metrics, topology
+from shared import events, failpoints, logs, metrics, topology
 from shared.broker import RETRYABLE, Publisher, connect
 from shared.config import Settings
 from shared.db import claim_new, is_transient, utcnow
@@ -143,6 +143,7 @@ class Consumer:
                 outcomes.update(self._handle([d], done) or {})
         if not outcomes:  # the connection ended while the database was away: left for redelivery
             return
+        failpoints.hit("consumer.after_commit")  # a crash here: committed, not acked
         per_event = (time.perf_counter() - started) / len(handled)
         for d, outcome in outcomes.items():
             self._record(d, outcome, per_event)

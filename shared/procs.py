@@ -65,15 +65,22 @@ class System:
             argv += ["--port", str(self.ports[name.removesuffix("-web")])]
         return argv
 
-    def start(self, name: str) -> subprocess.Popen:
+    def start(self, name: str, env: dict[str, str] | None = None, alias: str | None = None) -> subprocess.Popen:
+        """Start the Procfile's ``name`` (as ``alias``, to run a second copy), with ``env`` added."""
+        alias = alias or name
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")
-        proc = subprocess.Popen(self.command(name), cwd=REPO_ROOT, env={**os.environ, **self.env},
+        log = open(self.log_dir / f"{alias}.log", "ab")
+        proc = subprocess.Popen(self.command(name), cwd=REPO_ROOT, env={**os.environ, **self.env, **(env or {})},
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
         log.close()
-        self.procs[name] = proc
+        self.procs[alias] = proc
         return proc
+
+    def children(self, name: str) -> list[int]:
+        """The pids of a process's children (gunicorn's workers, for a web)."""
+        pid = self.procs[name].pid
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
     def start_all(self, names=None) -> None:
         for name in names or procfile():

@@ -46,13 +46,15 @@ class Mailbox:
 class Xinsheng:
     """Start with ``with Xinsheng(tmp_path) as xs:``; everything it made is removed on exit."""
 
-    def __init__(self, workdir: Path, env: dict[str, str] | None = None):
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None, amqp_url: str | None = None):
+        """``amqp_url``: a broker of the test's own (a private node); else a private vhost here."""
         self.workdir = workdir
         self.extra_env = env or {}
+        self.amqp_url = amqp_url
 
     def __enter__(self):
         self.mailbox = Mailbox().__enter__()
-        self.vhost = PrivateVhost()
+        self.vhost = None if self.amqp_url else PrivateVhost()
         self.dbs = PrivateDatabases()
         try:
             self._start()
@@ -62,7 +64,7 @@ class Xinsheng:
         return self
 
     def _start(self):
-        env = {"AMQP_URL": self.vhost.url, "VAR_DIR": str(self.workdir / "var"),
+        env = {"AMQP_URL": self.amqp_url or self.vhost.url, "VAR_DIR": str(self.workdir / "var"),
                "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mailbox.port), "WEB_CONCURRENCY": "2",
                **{f"{s.upper()}_DATABASE_URL": self.dbs(s) for s in SERVICES}, **self.extra_env}
         os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each service gets its own under VAR_DIR
@@ -81,7 +83,8 @@ class Xinsheng:
         if hasattr(self, "system"):
             self.system.stop_all()
         self.dbs.close()
-        self.vhost.close()
+        if self.vhost:
+            self.vhost.close()
         self.mailbox.__exit__()
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
