@@ -36,7 +36,7 @@ def connection() -> psycopg.Connection:
     global _conn
     if _conn is None or _conn.closed or _conn.broken:
         url = os.environ["BARE_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-        _conn = psycopg.connect(url, connect_timeout=5)
+        _conn = psycopg.connect(url, connect_timeout=5, autocommit=True)
     return _conn
 
 
