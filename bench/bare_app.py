@@ -57,7 +57,7 @@ def submit():
     d = request.get_json()
     gid, event_id, code, now = str(uuid.uuid4()), str(uuid.uuid4()), tracking_code(), datetime.now(timezone.utc)
     row = (gid, code, d["enterprise_code"], d["category"], d.get("urgency", "normal"), d["channel"],
-           bool(d.get("anonymous", False)), bool(d.get("about_chair", False)), d["description"],
+           bool(d.get("anonymous", True)), bool(d.get("about_chair", False)), d["description"],
            d.get("workshop"), now, now)
     conn = connection()
     with conn.transaction():
