@@ -31,8 +31,14 @@ test: install translations
 test-unit: install translations
 	$(BIN)/python -m pytest tests/unit
 
+# The standard set, figures appended to bench/RESULTS.md (about 20 minutes; nothing else should run).
 bench: install translations
-	$(BIN)/python bench/load.py
+	$(BIN)/python bench/load.py --limit --requests 3000 --concurrency 16 --write
+	$(BIN)/python bench/load.py --intake-only --rate 300 --seconds 10 --write
+	$(BIN)/python bench/load.py --sustained 100 --seconds 30 --write
+	$(BIN)/python bench/load.py --sustained 200 --seconds 30 --write
+	$(BIN)/python bench/load.py --sustained 300 --seconds 30 --write
+	$(BIN)/python bench/recovery.py --backlog 50000 --write
 
 # After changing user-facing text: refresh the template and both catalogues, then translate.
 translations-extract: install

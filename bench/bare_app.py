@@ -55,7 +55,8 @@ def event_body(event_id: str, gid: str, code: str, d: dict, now: datetime) -> st
 @app.post("/api/v1/grievances")
 def submit():
     d = request.get_json()
-    gid, event_id, code, now = str(uuid.uuid4()), str(uuid.uuid4()), tracking_code(), datetime.now(timezone.utc)
+    gid, event_id, code = str(uuid.uuid4()), str(uuid.uuid4()), tracking_code()
+    now = datetime.now(timezone.utc)
     row = (gid, code, d["enterprise_code"], d["category"], d.get("urgency", "normal"), d["channel"],
            bool(d.get("anonymous", True)), bool(d.get("about_chair", False)), d["description"],
            d.get("workshop"), now, now)
