@@ -54,8 +54,8 @@ class Load:
             response = conn.getresponse()
             body = response.read()
             conn.close()
-        except OSError:
-            self.cut += 1  # no answer: the demand may or may not exist, but at most once
+        except (OSError, http.client.HTTPException):
+            self.cut += 1  # no (whole) answer: the demand may or may not exist, but at most once
             return
         if response.status == 201:
             self.accepted.append(json.loads(body)["tracking_code"])
