@@ -22,7 +22,7 @@ class Unit:
     def emit(self, etype: str, payload: events.Frozen, correlation_id: str | None) -> events.Envelope:
         """Write an event to the outbox in this transaction; the relay publishes it after commit."""
         envelope = events.make(etype, payload, self.settings.service, correlation_id)
-        self.conn.execute(self.outbox.insert().values(
+        self.conn.execute(self.outbox.insert(), dict(
             event_id=envelope.id, type=envelope.type, correlation_id=correlation_id,
             body=events.encode(envelope).decode(), created_at=utcnow()))
         return envelope

@@ -1,7 +1,7 @@
 """intake's event handlers: keep its enterprise copy and each demand's public timeline current."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from shared import events
 from shared.db import upsert, utcnow
@@ -23,13 +23,18 @@ def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStat
     _move(uow, e.grievance_id, e.to, e.at, e.public_note)
 
 
+# Built once, executed with parameters (see shared.db).
+_STEP = timeline.insert()
+_ADVANCE = (update(grievances)
+            .where(grievances.c.id == bindparam("gid"), grievances.c.status_at <= bindparam("new_at"))
+            .values(status=bindparam("new_status"), status_at=bindparam("new_at")))
+
+
 def _move(uow: Unit, grievance_id: str, status: str, at, public_note: str | None) -> None:
     """Add the step to the timeline; the current status follows the latest step, whatever the order."""
-    uow.conn.execute(timeline.insert().values(grievance_id=grievance_id, status=status, at=at,
-                                              public_note=public_note))
-    uow.conn.execute(update(grievances)
-                     .where(grievances.c.id == grievance_id, grievances.c.status_at <= at)
-                     .values(status=status, status_at=at))
+    uow.conn.execute(_STEP, {"grievance_id": grievance_id, "status": status, "at": at,
+                             "public_note": public_note})
+    uow.conn.execute(_ADVANCE, {"gid": grievance_id, "new_status": status, "new_at": at})
 
 
 HANDLERS: dict[str, Handler] = {

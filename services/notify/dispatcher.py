@@ -13,7 +13,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from shared import events
 from shared.config import Settings
@@ -45,6 +45,10 @@ class Mailer:
             smtp.send_message(msg)
 
 
+# Built once; the SET clause follows the parameters given (sent, failed, or retry later).
+_RECORD = update(notifications).where(notifications.c.id == bindparam("nid"))
+
+
 class Dispatcher:
     def __init__(self, settings: Settings, engine: Engine, mailer: Mailer | None = None, batch: int = 50):
         self.settings, self.engine, self.batch = settings, engine, batch
@@ -74,8 +78,7 @@ class Dispatcher:
             values, kind = {"status": "failed", "error": error}, "notification.failed"
         else:
             values, kind = {"error": error, "next_attempt_at": utcnow() + timedelta(seconds=5 * 2 ** attempt)}, None
-        uow.conn.execute(update(notifications).where(notifications.c.id == row.id)
-                         .values(attempts=attempt, **values))
+        uow.conn.execute(_RECORD, {"nid": row.id, "attempts": attempt, **values})
         if error:
             log.warning("notification not sent", extra={"notification_id": row.id, "attempt": attempt,
                                                         "error": error})

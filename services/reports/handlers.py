@@ -1,10 +1,12 @@
 """reports' event handlers: fold every event into one fact row per demand, whatever their order."""
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import case, or_
 
 from shared import events
-from shared.db import dialect_insert, upsert
+from shared.db import insert_for, upsert
 from shared.uow import Handler, Unit
 from services.reports.models import enterprises, facts, notification_facts
 
@@ -13,23 +15,29 @@ def _fold(uow: Unit, grievance_id: str, columns: dict | None = None, status: str
           at=None, level: int | None = None) -> None:
     """Fold one event into the demand's fact row in one statement, whatever order events come in:
     the status follows the latest change, and the supervision level never falls."""
-    columns = columns or {}
-    values = {"grievance_id": grievance_id, **columns}
+    values = {"grievance_id": grievance_id, **(columns or {})}
     if status is not None:
         values.update(status=status, status_at=at)
     if level is not None:
         values["supervision_level"] = level
-    stmt = dialect_insert(uow.conn, facts).values(**values)
+    stmt = _folding(uow.conn.dialect.name, tuple(columns or ()), status is not None, level is not None)
+    uow.conn.execute(stmt, values)
+
+
+@functools.lru_cache(maxsize=None)
+def _folding(dialect: str, columns: tuple, with_status: bool, with_level: bool):
+    """The upsert for one shape of event, built once (then executed with parameters)."""
+    stmt = insert_for(dialect, facts)
     new = stmt.excluded
     changes = {c: new[c] for c in columns}
-    if status is not None:
+    if with_status:
         newer = or_(facts.c.status_at.is_(None), facts.c.status_at <= new.status_at)
         changes["status"] = case((newer, new.status), else_=facts.c.status)
         changes["status_at"] = case((newer, new.status_at), else_=facts.c.status_at)
-    if level is not None:
+    if with_level:
         changes["supervision_level"] = case((facts.c.supervision_level < new.supervision_level,
                                              new.supervision_level), else_=facts.c.supervision_level)
-    uow.conn.execute(stmt.on_conflict_do_update(index_elements=["grievance_id"], set_=changes))
+    return stmt.on_conflict_do_update(index_elements=["grievance_id"], set_=changes)
 
 
 def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.GrievanceSubmitted) -> None:
