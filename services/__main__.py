@@ -44,6 +44,7 @@ def web(service, port, workers):
     port = port or int(os.environ.get("PORT", DEFAULT_PORTS[service]))
     workers = workers or int(os.environ.get("WEB_CONCURRENCY", 2))
     host = os.environ.get("HOST", "127.0.0.1")
+    os.environ["XINSHENG_SERVICE"] = service  # for gunicorn's own log lines
     args = ["gunicorn", "--config", "python:shared.gunicorn_conf", "--no-control-socket",
             "--bind", f"{host}:{port}", "--workers", str(workers), "--chdir", str(REPO_ROOT),
             f"services.{service}.api:create_app()"]
