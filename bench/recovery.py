@@ -25,7 +25,8 @@ from shared.procs import wait_until  # noqa: E402
 from tests.e2e.harness import Xinsheng  # noqa: E402
 from tests.faults.rabbit import PrivateRabbit  # noqa: E402
 
-from bench.load import count, post_many  # noqa: E402
+from bench.generator import post_many  # noqa: E402
+from bench.stages import count  # noqa: E402
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 STAGES = {
