@@ -60,9 +60,14 @@ def worker(service):
     importlib.import_module(f"services.{service}.worker").main()
 
 
+DEMO_PASSWORD = "xinsheng-demo"
+
+
 @cli.command("import-directory")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_directory(path):
+@click.option("--demo-password", default=None,
+              help="give this password to every staff member who has none (demo directories only)")
+def import_directory(path, demo_password):
     """Load the organisation directory (YAML) into routing and publish what changed."""
     from pydantic import ValidationError
     from shared.bootstrap import bootstrap
@@ -77,7 +82,24 @@ def import_directory(path):
     rt = bootstrap("routing")
     with unit_of_work(rt.engine, outbox, rt.settings) as uow:
         changed = directory.apply(uow, d)
+        if demo_password:
+            from services.routing.staff import set_missing_passwords
+            set_missing_passwords(uow.conn, demo_password)
     click.echo(f"directory: {len(d.counties)} counties, {len(d.enterprises)} enterprises, {changed} changed")
+
+
+@cli.command("set-password")
+@click.argument("staff_id")
+def set_password(staff_id):
+    """Set a staff member's password (asked for, or read from standard input; never an argument)."""
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    from shared.bootstrap import bootstrap
+    from services.routing.staff import set_password as store
+    rt = bootstrap("routing")
+    with rt.engine.begin() as conn:
+        if not store(conn, staff_id, password):
+            raise click.ClickException(f"no staff member {staff_id}")
+    click.echo(f"password set for {staff_id}")
 
 
 @cli.group("dead-letters")
@@ -134,7 +156,7 @@ def up(directory):
     ctx = click.get_current_context()
     ctx.invoke(down)
     ctx.invoke(migrate)
-    ctx.invoke(import_directory, path=directory)
+    ctx.invoke(import_directory, path=directory, demo_password=DEMO_PASSWORD)
     var = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var"))
     shutil.rmtree(var / "metrics", ignore_errors=True)  # start every service's metrics afresh
     system = procs.System(env={}, log_dir=var / "log")
@@ -154,6 +176,7 @@ def up(directory):
              "routing": "directory /api/v1/directory", "notify": "notifications",
              "reports": "summary /api/v1/reports/summary"}
     click.echo("Xinsheng is up (logs in var/log, stop with `make down`):")
+    click.echo(f"  demo staff log-in: any staff id of the demo directory (e.g. e001-chair), password {DEMO_PASSWORD}")
     for service, what in names.items():
         click.echo(f"  {service:8} {system.url(service)}  {what}; /metrics /readyz /apidoc/openapi.json")
 

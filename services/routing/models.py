@@ -31,6 +31,7 @@ staff = Table(
     Column("email", String(254)),
     Column("phone", String(32)),
     Column("active", Boolean, nullable=False),
+    Column("password_hash", String(200)),  # argon2; NULL: cannot log in
     Index("ix_staff_org", "org_code", "role"),
 )
 

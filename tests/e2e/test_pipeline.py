@@ -112,3 +112,22 @@ def test_every_service_is_ready_and_documents_its_api(xs):
 def test_dead_letter_cli_lists_an_empty_queue(xs):
     out = xs.cli("dead-letters", "list", "routing")
     assert "0 dead letter(s) in routing" in out.stderr
+
+
+def test_a_chair_whose_password_was_set_logs_in_over_http(xs):
+    import os
+    import subprocess
+    import sys
+
+    from shared.config import REPO_ROOT
+
+    subprocess.run([sys.executable, "-m", "services", "set-password", "e005-chair"], cwd=REPO_ROOT,
+                   env={**os.environ, **xs.env}, input="s3cret-pass\ns3cret-pass\n", text=True,
+                   check=True, capture_output=True, timeout=60)
+    status, body = xs.post_json("routing", "/api/v1/auth/token",
+                                {"staff_id": "e005-chair", "password": "s3cret-pass"})
+    assert status == 200 and body["staff"]["org_code"] == "E005"
+    status, me = xs.get("routing", "/api/v1/auth/me", Authorization=f"Bearer {body['token']}")
+    assert status == 200 and me["id"] == "e005-chair"
+    status, _ = xs.post_json("routing", "/api/v1/auth/token", {"staff_id": "e005-chair", "password": "nope"})
+    assert status == 401
