@@ -1,17 +1,20 @@
 """routing's HTTP API: the public organisation directory (no staff contacts)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from flask import Blueprint, g, jsonify
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from spectree import Response as Doc
 from sqlalchemy import select
 
 from shared import auth, web
-from shared.errors import ErrorResponse
+from shared.errors import ApiError, ErrorResponse, invalid
+from shared.events import Category, Status
 from shared.bootstrap import Runtime, bootstrap
-from services.routing import staff
+from services.routing import cases, staff
 from services.routing.config import SERVICE
 from services.routing.models import outbox
 from services.routing.models import counties, enterprises
@@ -75,6 +78,58 @@ def token():
 def me():
     """Who the bearer token names (a check that a token is good)."""
     return jsonify(id=g.staff.id, role=g.staff.role, org_code=g.staff.org_code)
+
+
+class CaseQuery(BaseModel):
+    """Filters and page of the case list; every one optional."""
+    model_config = ConfigDict(extra="forbid")
+    status: Status | None = None
+    category: Category | None = None
+    enterprise: Annotated[str, StringConstraints(max_length=32)] | None = None
+    county: Annotated[str, StringConstraints(max_length=32)] | None = None
+    supervision_level: Annotated[int, Field(ge=0, le=2)] | None = None
+    overdue: bool | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    q: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    page: Annotated[int, Field(ge=1, le=100000)] = 1
+    per_page: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class CasePage(BaseModel):
+    items: list[dict]
+    total: int
+    page: int
+    per_page: int
+
+
+_STAFF_ERRORS = {f"HTTP_{s}": ErrorResponse for s in (401, 403, 404, 422)}
+
+
+@api.get("/cases")
+@spec.validate(query=CaseQuery, resp=Doc(HTTP_200=CasePage, **_STAFF_ERRORS), tags=["ledger"],
+               skip_validation=True)
+@auth.require_staff()
+def list_cases():
+    """Cases within the caller's scope, newest first, with filters and pages."""
+    try:
+        query = CaseQuery.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise invalid(exc) from None
+    with web.runtime().engine.connect() as conn:
+        return jsonify(cases.page(conn, g.staff, query))
+
+
+@api.get("/cases/<case_id>")
+@spec.validate(resp=Doc(HTTP_200=CasePage, **_STAFF_ERRORS), tags=["ledger"], skip_validation=True)
+@auth.require_staff()
+def case_detail(case_id: str):
+    """One case with its whole history; outside the caller's scope it does not exist (404)."""
+    with web.runtime().engine.connect() as conn:
+        found = cases.detail(conn, g.staff, case_id)
+    if found is None:
+        raise ApiError(404, "not_found", _("No such case."))
+    return jsonify(found)
 
 
 def create_app(rt: Runtime | None = None):

@@ -1,0 +1,88 @@
+"""The ledger as staff read it: cases within the reader's scope, with filters, pages and history.
+
+Scope (a case outside it does not exist for the reader: 404, never 403):
+- an enterprise chair: the cases of their enterprise, except those about the chair or retaliation;
+- a county officer: the cases of the county's enterprises, and those routed to the county;
+- the city federation and administrators: every case.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time as clock, timedelta
+
+from sqlalchemy import and_, false, func, or_, select, true
+
+from shared import auth
+from shared.db import utcnow
+from services.routing.deadlines import CST
+from services.routing.models import cases, history
+
+CLOSED = ("resolved", "closed", "rejected", "merged")
+
+
+def in_scope(staff: auth.Staff):
+    """The condition on ``cases`` that keeps what ``staff`` may see."""
+    if staff.role in ("city_officer", "admin"):
+        return true()
+    if staff.role == "county_officer":
+        return or_(cases.c.county_code == staff.org_code, cases.c.assignee_org == staff.org_code)
+    if staff.role == "enterprise_chair":
+        return and_(cases.c.enterprise_code == staff.org_code, cases.c.about_chair.is_(False))
+    return false()
+
+
+def _overdue(now: datetime):
+    return or_(and_(cases.c.status == "assigned", cases.c.accept_due < now),
+               and_(cases.c.status.not_in(CLOSED), cases.c.resolve_due < now))
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, clock(), CST)
+
+
+def filters(f) -> list:
+    """Conditions for the query parameters of the case list (a validated CaseQuery)."""
+    conds = []
+    for column, value in ((cases.c.status, f.status), (cases.c.category, f.category),
+                          (cases.c.enterprise_code, f.enterprise), (cases.c.county_code, f.county),
+                          (cases.c.supervision_level, f.supervision_level)):
+        if value is not None:
+            conds.append(column == value)
+    if f.overdue is not None:
+        conds.append(_overdue(utcnow()) if f.overdue else ~_overdue(utcnow()))
+    if f.submitted_from:
+        conds.append(cases.c.submitted_at >= _day_start(f.submitted_from))
+    if f.submitted_to:
+        conds.append(cases.c.submitted_at < _day_start(f.submitted_to + timedelta(days=1)))
+    if f.q:
+        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(cases.c.description.like(pattern, escape="\\"))
+    return conds
+
+
+def _view(row) -> dict:
+    return {"id": row.id, "status": row.status, "category": row.category, "urgency": row.urgency,
+            "channel": row.channel, "enterprise_code": row.enterprise_code, "county_code": row.county_code,
+            "anonymous": row.anonymous, "about_chair": row.about_chair, "description": row.description,
+            "workshop": row.workshop, "supervision_level": row.supervision_level,
+            "assignee": {"id": row.assignee_id, "role": row.assignee_role, "org_code": row.assignee_org},
+            "accept_due": row.accept_due, "resolve_due": row.resolve_due,
+            "submitted_at": row.submitted_at, "updated_at": row.updated_at, "version": row.version}
+
+
+def page(conn, staff: auth.Staff, f) -> dict:
+    where = [in_scope(staff), *filters(f)]
+    total = conn.execute(select(func.count()).select_from(cases).where(*where)).scalar()
+    rows = conn.execute(select(cases).where(*where).order_by(cases.c.submitted_at.desc(), cases.c.id)
+                        .limit(f.per_page).offset((f.page - 1) * f.per_page)).all()
+    return {"items": [_view(r) for r in rows], "total": total, "page": f.page, "per_page": f.per_page}
+
+
+def detail(conn, staff: auth.Staff, case_id: str) -> dict | None:
+    row = conn.execute(select(cases).where(cases.c.id == case_id, in_scope(staff))).first()
+    if row is None:
+        return None
+    steps = conn.execute(select(history).where(history.c.case_id == case_id)
+                         .order_by(history.c.at, history.c.seq)).all()
+    return {**_view(row), "history": [
+        {"at": s.at, "actor_id": s.actor_id, "actor_role": s.actor_role, "from": s.from_status,
+         "to": s.to_status, "public_note": s.public_note, "internal_note": s.internal_note} for s in steps]}
