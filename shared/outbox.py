@@ -15,10 +15,10 @@ from datetime import timedelta
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, Table, delete, func, select, update
 
-from shared import metrics
-from shared.broker import RETRYABLE, Message, Publisher
+from shared import metrics, worker
+from shared.broker import Message, Publisher
 from shared.config import Settings
-from shared.db import is_transient, utcnow
+from shared.db import utcnow
 
 log = logging.getLogger(__name__)
 KEEP_PUBLISHED = timedelta(hours=1)
@@ -70,32 +70,23 @@ class Relay:
                 self.outbox.c.published_at < utcnow() - KEEP_PUBLISHED)).rowcount
 
     def run(self, stop: threading.Event) -> None:
-        """Relay until ``stop`` is set, backing off up to 30 s while the broker or database is away."""
-        delay, last_purge = 1.0, 0.0
-        while not stop.is_set():
-            try:
-                if self.run_once() < self.settings.relay_batch:
-                    self.publisher.sleep(self.settings.relay_idle_seconds)
-                delay = 1.0
-                last_purge = self._purge_now_and_then(last_purge)
-            except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
-                if not (isinstance(exc, RETRYABLE) or is_transient(exc)):
-                    log.exception("outbox relay failed")
-                else:
-                    log.warning("outbox relay waiting for broker or database",
-                                extra={"error": type(exc).__name__, "retry_in": delay})
-                metrics.PUBLISH_ERRORS.labels(self.settings.service, type(exc).__name__).inc()
-                self.publisher.close()
-                stop.wait(delay)
-                delay = min(delay * 2, 30.0)
+        """Relay until ``stop`` is set, waiting out the broker or the database when they are away."""
+        self._last_purge = 0.0
+        worker.repeat(stop, self._step, lambda: self.publisher.sleep(self.settings.relay_idle_seconds),
+                      "outbox relay", self._failed)
         self.publisher.close()
 
-    def _purge_now_and_then(self, last: float) -> float:
-        now = time.monotonic()
-        if now - last > 60:
+    def _step(self) -> bool:
+        """One batch; True when the batch was full (more may be waiting). Purges once a minute."""
+        full = self.run_once() >= self.settings.relay_batch
+        if time.monotonic() - self._last_purge > 60:
             self.purge()
-            return now
-        return last
+            self._last_purge = time.monotonic()
+        return full
+
+    def _failed(self, exc: Exception) -> None:
+        metrics.PUBLISH_ERRORS.labels(self.settings.service, type(exc).__name__).inc()
+        self.publisher.close()
 
 
 class PendingCollector:

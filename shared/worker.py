@@ -7,6 +7,9 @@ import signal
 import threading
 from typing import Callable, Iterable
 
+from shared.broker import RETRYABLE
+from shared.db import is_transient
+
 log = logging.getLogger(__name__)
 Loop = Callable[[threading.Event], None]
 
@@ -26,6 +29,30 @@ def run(loops: Iterable[tuple[str, Loop]]) -> None:
     log.info("worker stopping")
     for thread in threads:
         thread.join(timeout=30)
+
+
+def repeat(stop: threading.Event, step: Callable[[], bool], idle: Callable[[], object], name: str,
+           on_failure: Callable[[Exception], object] = lambda exc: None) -> None:
+    """Call ``step`` until ``stop`` is set; when it answers False (no more work now), ``idle``.
+
+    A failure backs off from 1 s up to 30 s, reset by the next success: an absent broker or
+    database is waited out (logged as a warning), anything else is logged with its traceback.
+    """
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            if not step():
+                idle()
+            delay = 1.0
+        except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
+            if isinstance(exc, RETRYABLE) or is_transient(exc):
+                log.warning(f"{name} waiting for broker or database",
+                            extra={"error": type(exc).__name__, "retry_in": delay})
+            else:
+                log.exception(f"{name} failed")
+            on_failure(exc)
+            stop.wait(delay)
+            delay = min(delay * 2, 30.0)
 
 
 def _supervise(name: str, loop: Loop, stop: threading.Event) -> None:

@@ -15,9 +15,9 @@ from email.utils import make_msgid
 
 from sqlalchemy import Engine, bindparam, select, update
 
-from shared import events
+from shared import events, worker
 from shared.config import Settings
-from shared.db import is_transient, utcnow
+from shared.db import utcnow
 from shared.uow import unit_of_work
 from services.notify.config import MAX_SEND_ATTEMPTS
 from services.notify.models import notifications, outbox
@@ -89,14 +89,4 @@ class Dispatcher:
                 correlation_id=row.grievance_id)
 
     def run(self, stop: threading.Event, idle: float = 0.1) -> None:
-        delay = 1.0
-        while not stop.is_set():
-            try:
-                if self.run_once() < self.batch:
-                    stop.wait(idle)
-                delay = 1.0
-            except Exception as exc:  # noqa: BLE001 - keep dispatching after any one failure
-                if not is_transient(exc):
-                    log.exception("dispatcher failed")
-                stop.wait(delay)
-                delay = min(delay * 2, 30.0)
+        worker.repeat(stop, lambda: self.run_once() >= self.batch, lambda: stop.wait(idle), "dispatcher")
