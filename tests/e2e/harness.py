@@ -2,7 +2,6 @@
 real SMTP server run by the test. Reusable by every end-to-end and fault test."""
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import json

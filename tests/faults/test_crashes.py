@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import time
-import uuid
 
 import pytest
 import sqlalchemy as sa

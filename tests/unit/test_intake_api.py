@@ -8,50 +8,14 @@ import json
 import re
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from services.intake import tracking
-from tests.conftest import seed_enterprises
+from tests.unit.intake_client import DEMAND, URL, count_rows, make_intake, post_json, stored
 
-URL = "/api/v1/grievances"
 CODE_FORMAT = re.compile(r"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$")
-DEMAND = {"enterprise_code": "E001", "category": "wages", "description": "工资已经拖欠三个月了。"}
 CONTACT = {"name": "李四", "phone": "13800138000", "email": "lisi@example.com"}
 ERROR_STATUSES = {400, 409, 413, 415, 422}
-
-
-def make_intake(sqlite_runtime, **overrides):
-    """intake's test client on a fresh database holding active E001, E002 and inactive E900."""
-    from services.intake.api import create_app
-    rt = sqlite_runtime("intake", **overrides)
-    seed_enterprises(rt, "E001", "E002")
-    seed_enterprises(rt, "E900", active=False)
-    app = create_app(rt)
-    app.testing = True
-    return app.test_client(), rt
-
-
-@pytest.fixture
-def intake(sqlite_runtime):
-    return make_intake(sqlite_runtime)
-
-
-def post_json(client, body=None, headers=None, **demand):
-    """POST a demand (DEMAND with ``demand`` merged in, or exactly ``body``) as JSON."""
-    return client.post(URL, json=body if body is not None else {**DEMAND, **demand}, headers=headers or {})
-
-
-def count_rows(rt, table: str, **where) -> int:
-    query = f"SELECT count(*) FROM {table}" + "".join(
-        f" {'AND' if i else 'WHERE'} {column} = :{column}" for i, column in enumerate(where))
-    with rt.engine.connect() as conn:
-        return conn.execute(sa.text(query), where).scalar()
-
-
-def stored(rt, table: str) -> list[dict]:
-    with rt.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1"))]
 
 
 def assert_error(response, status: int, code: str | None = None) -> dict:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.unit.test_intake_api import count_rows, intake, post_json, stored  # noqa: F401 (intake: fixture)
+from tests.unit.intake_client import count_rows, post_json, stored
 
 FORM = {"enterprise_code": "E001", "category": "workplace", "description": "车间噪声太大，耳朵受不了。",
         "workshop": "二车间", "anonymous": "true", "contact_name": "", "contact_phone": "", "contact_email": ""}
