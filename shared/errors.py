@@ -9,6 +9,8 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     fields: dict[str, str] = {}
+    allowed: list[str] | None = None  # 409 on a case: the actions its state allows the caller
+    current: dict | None = None  # 409 on a case: its state now
 
 
 class ErrorResponse(BaseModel):
@@ -17,13 +19,15 @@ class ErrorResponse(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None):
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None,
+                 **extra):
         super().__init__(code)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        self.extra = extra  # more keys of the error object, e.g. ``allowed`` and ``current``
 
     def body(self) -> dict:
         return {"error": {"code": self.code, "message": str(self.message), "fields":
-                          {k: str(v) for k, v in self.fields.items()}}}
+                          {k: str(v) for k, v in self.fields.items()}, **self.extra}}
 
 
 # The message for each kind of field error pydantic reports; the input is never echoed back.

@@ -94,6 +94,8 @@ class CaseAssigned(Frozen):
     category: Category | None = None
     urgency: Urgency | None = None
     assigned_at: datetime | None = None
+    # True when staff passed an existing case on: the case keeps its status and due dates.
+    reassigned: bool = False
 
 
 class CaseStatusChanged(Frozen):
@@ -105,6 +107,8 @@ class CaseStatusChanged(Frozen):
     public_note: str | None = None
     actor_role: str | None = None
     at: datetime
+    # With ``to == "merged"``: the demand whose case survives; the merged demand's worker follows it.
+    merged_into_grievance_id: str | None = None
 
 
 class CaseSupervisionRaised(Frozen):
@@ -113,6 +117,15 @@ class CaseSupervisionRaised(Frozen):
     level: int
     reason: str
     supervisor: str | None = None
+    at: datetime | None = None
+
+
+class CaseDeadlineExtended(Frozen):
+    """The one extension a case may be granted: its new resolution deadline."""
+    case_id: str
+    grievance_id: str
+    resolve_due: datetime
+    at: datetime
 
 
 class NotificationOutcome(Frozen):
@@ -142,6 +155,7 @@ PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
     ("case.assigned", 1): CaseAssigned,
     ("case.status_changed", 1): CaseStatusChanged,
     ("case.supervision_raised", 1): CaseSupervisionRaised,
+    ("case.deadline_extended", 1): CaseDeadlineExtended,
     ("notification.sent", 1): NotificationOutcome,
     ("notification.failed", 1): NotificationOutcome,
     ("enterprise.updated", 1): EnterpriseUpdated,

@@ -14,10 +14,10 @@ from shared import auth, web
 from shared.errors import ApiError, ErrorResponse, invalid
 from shared.events import Category, Status
 from shared.bootstrap import Runtime, bootstrap
-from services.routing import cases, staff
+from shared.uow import unit_of_work
+from services.routing import actions, cases, lifecycle, staff
 from services.routing.config import SERVICE
-from services.routing.models import outbox
-from services.routing.models import counties, enterprises
+from services.routing.models import counties, enterprises, outbox
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 spec = web.new_spec(SERVICE)
@@ -120,8 +120,26 @@ def list_cases():
         return jsonify(cases.page(conn, g.staff, query))
 
 
+class CaseOut(BaseModel):
+    """A case as staff see it; the detail adds ``actions`` (what the caller may do now) and ``history``."""
+    id: str
+    status: Status
+    category: Category
+    enterprise_code: str
+    county_code: str | None
+    supervision_level: int
+    assignee: dict
+    accept_due: str
+    resolve_due: str
+    extended: bool
+    merged_into: str | None
+    version: int
+    actions: list[str]
+    history: list[dict]
+
+
 @api.get("/cases/<case_id>")
-@spec.validate(resp=Doc(HTTP_200=CasePage, **_STAFF_ERRORS), tags=["ledger"], skip_validation=True)
+@spec.validate(resp=Doc(HTTP_200=CaseOut, **_STAFF_ERRORS), tags=["ledger"], skip_validation=True)
 @auth.require_staff()
 def case_detail(case_id: str):
     """One case with its whole history; outside the caller's scope it does not exist (404)."""
@@ -130,6 +148,47 @@ def case_detail(case_id: str):
     if found is None:
         raise ApiError(404, "not_found", _("No such case."))
     return jsonify(found)
+
+
+_ACTION_DOCS = {
+    "accept": "Accept the case (assigned → accepted). The assigned organisation only.",
+    "note": "Add a public note (the worker sees it) and/or an internal note. On an accepted or "
+            "reopened case the first note starts the work (→ in_progress). Anyone in scope.",
+    "resolve": "Resolve the case with the resolution the worker will read (→ resolved). The assigned "
+               "organisation only.",
+    "reject": "Reject the case with a reason the worker will read (→ rejected). The assigned "
+              "organisation only.",
+    "reassign": "Pass the case to another staff member within your scope who may see it; status and "
+                "due dates stay. The assigned organisation or a supervisor.",
+    "escalate": "Raise the supervision level (督办) with a reason: county officers up to 1, the city up "
+                "to 2. It never falls.",
+    "extend": "Grant the case's one extension: a new resolution date (at most 30 days later) and a "
+              "reason. Supervisors only.",
+    "merge": "Merge the case into another open case of the same enterprise (→ merged); its worker "
+             "follows the surviving case. The assigned organisation or a supervisor.",
+}
+_ACTION_ERRORS = {f"HTTP_{s}": ErrorResponse for s in (400, 401, 403, 404, 409, 413, 415, 422)}
+
+
+def _action_endpoint(action: str) -> None:
+    """``POST /api/v1/cases/<id>/<action>``: its own endpoint and its own body in the OpenAPI document."""
+    body_model = actions.BODIES[action]
+
+    def act(case_id: str):
+        body = web.json_body(body_model)
+        rt = web.runtime()
+        with unit_of_work(rt.engine, outbox, rt.settings) as uow:  # a refusal rolls everything back
+            return jsonify(actions.act(uow, g.staff, case_id, action, body))
+
+    act.__name__ = act.__qualname__ = f"case_{action}"
+    act.__doc__ = _ACTION_DOCS[action]
+    view = spec.validate(json=body_model, resp=Doc(HTTP_200=CaseOut, **_ACTION_ERRORS),
+                         tags=["case actions"], skip_validation=True)(auth.require_staff()(act))
+    api.post(f"/cases/<case_id>/{action}")(view)
+
+
+for _action in lifecycle.ACTIONS:
+    _action_endpoint(_action)
 
 
 def create_app(rt: Runtime | None = None):

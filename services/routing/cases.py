@@ -13,10 +13,11 @@ from sqlalchemy import and_, false, func, or_, select, true
 
 from shared import auth
 from shared.db import utcnow
+from services.routing import lifecycle
 from services.routing.deadlines import CST
 from services.routing.models import cases, history
 
-CLOSED = ("resolved", "closed", "rejected", "merged")
+CLOSED = ("resolved", *lifecycle.FINAL)
 
 
 def in_scope(staff: auth.Staff):
@@ -59,13 +60,14 @@ def filters(f) -> list:
     return conds
 
 
-def _view(row) -> dict:
+def view(row) -> dict:
     return {"id": row.id, "status": row.status, "category": row.category, "urgency": row.urgency,
             "channel": row.channel, "enterprise_code": row.enterprise_code, "county_code": row.county_code,
             "anonymous": row.anonymous, "about_chair": row.about_chair, "description": row.description,
             "workshop": row.workshop, "supervision_level": row.supervision_level,
             "assignee": {"id": row.assignee_id, "role": row.assignee_role, "org_code": row.assignee_org},
             "accept_due": row.accept_due, "resolve_due": row.resolve_due,
+            "extended": row.extended_at is not None, "merged_into": row.merged_into,
             "submitted_at": row.submitted_at, "updated_at": row.updated_at, "version": row.version}
 
 
@@ -74,7 +76,7 @@ def page(conn, staff: auth.Staff, f) -> dict:
     total = conn.execute(select(func.count()).select_from(cases).where(*where)).scalar()
     rows = conn.execute(select(cases).where(*where).order_by(cases.c.submitted_at.desc(), cases.c.id)
                         .limit(f.per_page).offset((f.page - 1) * f.per_page)).all()
-    return {"items": [_view(r) for r in rows], "total": total, "page": f.page, "per_page": f.per_page}
+    return {"items": [view(r) for r in rows], "total": total, "page": f.page, "per_page": f.per_page}
 
 
 def detail(conn, staff: auth.Staff, case_id: str) -> dict | None:
@@ -83,6 +85,7 @@ def detail(conn, staff: auth.Staff, case_id: str) -> dict | None:
         return None
     steps = conn.execute(select(history).where(history.c.case_id == case_id)
                          .order_by(history.c.at, history.c.seq)).all()
-    return {**_view(row), "history": [
-        {"at": s.at, "actor_id": s.actor_id, "actor_role": s.actor_role, "from": s.from_status,
-         "to": s.to_status, "public_note": s.public_note, "internal_note": s.internal_note} for s in steps]}
+    return {**view(row), "actions": lifecycle.allowed(staff, row), "history": [
+        {"at": s.at, "actor_id": s.actor_id, "actor_role": s.actor_role, "action": s.action,
+         "from": s.from_status, "to": s.to_status, "supervision_level": s.supervision_level,
+         "public_note": s.public_note, "internal_note": s.internal_note} for s in steps]}

@@ -48,6 +48,7 @@ class City(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     officers: list[Person] = Field(min_length=1)
+    admins: list[Person] = []  # administrators: every case in scope; they never receive cases
 
 
 class Directory(BaseModel):
@@ -65,6 +66,9 @@ class Directory(BaseModel):
         codes = [e.code for e in self.enterprises]
         if len(codes) != len(set(codes)):
             raise ValueError("enterprise codes repeat")
+        people = [p.id for p, _role, _org in _people(self)]
+        if len(people) != len(set(people)):
+            raise ValueError("staff ids repeat")
         return self
 
 
@@ -107,6 +111,8 @@ def apply(uow: Unit, d: Directory) -> int:
 def _people(d: Directory):
     for p in d.city.officers:
         yield p, "city_officer", CITY_ORG
+    for p in d.city.admins:
+        yield p, "admin", CITY_ORG
     for c in d.counties:
         for p in c.officers:
             yield p, "county_officer", c.code

@@ -1,13 +1,16 @@
 """routing's event handlers: a submitted demand becomes a case, routed and given its due dates."""
 from __future__ import annotations
 
+import logging
 import uuid
 
 from shared import events
 from shared.db import insert_ignore, utcnow
 from shared.uow import Handler, Unit
-from services.routing import deadlines, rules
+from services.routing import actions, deadlines, rules
 from services.routing.models import cases, history
+
+log = logging.getLogger(__name__)
 
 
 def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.GrievanceSubmitted) -> None:
@@ -35,6 +38,12 @@ def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.Grievanc
         correlation_id=g.grievance_id)
 
 
+def feedback_given(uow: Unit, envelope: events.Envelope, f: events.GrievanceFeedbackGiven) -> None:
+    if not actions.feedback(uow, f):
+        log.info("feedback for a case not waiting for one; nothing changed")
+
+
 HANDLERS: dict[str, Handler] = {
     "grievance.submitted": grievance_submitted,
+    "grievance.feedback_given": feedback_given,
 }

@@ -58,7 +58,9 @@ cases = Table(
     Column("submitted_at", UTCDateTime(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
-    Column("version", Integer, nullable=False, server_default="1"),
+    Column("version", Integer, nullable=False, server_default="1"),  # optimistic concurrency
+    Column("extended_at", UTCDateTime()),  # the one extension, when granted
+    Column("merged_into", ID),  # the surviving case, once merged
     Index("ix_cases_org_status", "assignee_org", "status"),
 )
 
@@ -71,6 +73,8 @@ history = Table(
     Column("actor_role", String(32), nullable=False),
     Column("from_status", String(16)),
     Column("to_status", String(16), nullable=False),
+    Column("action", String(16)),  # the staff action or "feedback"; NULL for the routing steps
+    Column("supervision_level", Integer),  # the level after this step, when it changed
     Column("public_note", Text),
     Column("internal_note", Text),
 )

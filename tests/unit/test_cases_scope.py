@@ -1,60 +1,9 @@
 """The ledger read from each role's side: who sees which case (404 outside one's scope)."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from shared import auth, events
-from shared.db import utcnow
-from shared.uow import Unit, unit_of_work
-from services.routing import directory
-from services.routing.api import create_app
-from services.routing.handlers import grievance_submitted
-from services.routing.models import outbox
-from tests.conftest import DEMO_DIRECTORY
-
-# enterprise → its county in the demo directory: E001, E011 in C01; E002 in C02; E030 in C10 (no chair)
-DEMANDS = {"e001": ("E001", False, "wages"), "e001-about-chair": ("E001", True, "harassment_discrimination"),
-           "e011": ("E011", False, "workplace"), "e002": ("E002", False, "wages"),
-           "e030": ("E030", False, "safety_health")}
-
-
-@pytest.fixture
-def ledger(sqlite_runtime):
-    rt = sqlite_runtime("routing", secret_key="k")
-    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
-        directory.apply(uow, directory.load(DEMO_DIRECTORY))
-    ids = {}
-    with rt.engine.begin() as conn:
-        for name, (enterprise, about_chair, category) in DEMANDS.items():
-            gid = str(uuid.uuid4())
-            g = events.GrievanceSubmitted(
-                grievance_id=gid, tracking_code="ABCD-EFGH-JKMN", enterprise_code=enterprise,
-                category=category, urgency="normal", channel="kiosk", anonymous=True, about_chair=about_chair,
-                description=f"诉求 {name} 车间噪音", submitted_at=utcnow())
-            grievance_submitted(Unit(conn, outbox, rt.settings),
-                                events.make("grievance.submitted", g, "intake", gid), g)
-            ids[name] = gid
-    app = create_app(rt)
-    app.testing = True
-    client = app.test_client()
-    with rt.engine.connect() as conn:
-        from sqlalchemy import select
-        from services.routing.models import cases
-        by_grievance = dict(conn.execute(select(cases.c.grievance_id, cases.c.id)).all())
-    client.case_ids = {name: by_grievance[gid] for name, gid in ids.items()}
-    return client
-
-
-def as_(staff_id: str, role: str, org: str) -> dict:
-    return {"Authorization": "Bearer " + auth.issue("k", auth.Staff(staff_id, role, org))}
-
-
-CHAIR = as_("e001-chair", "enterprise_chair", "E001")
-COUNTY = as_("c01-officer", "county_officer", "C01")
-COUNTY_10 = as_("c10-officer", "county_officer", "C10")
-CITY = as_("city-officer-1", "city_officer", "city")
+from tests.unit.routing_client import CHAIR, CITY, COUNTY, COUNTY_10, DEMANDS
 
 
 def seen(client, headers, query="") -> set:

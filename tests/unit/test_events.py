@@ -35,6 +35,7 @@ SAMPLES: dict[type[events.Frozen], dict] = {
                                "public_note": "已受理", "actor_role": "enterprise_chair", "at": AT},
     events.CaseSupervisionRaised: {"case_id": CID, "grievance_id": GID, "level": 1,
                                    "reason": "accept_overdue", "supervisor": "C01"},
+    events.CaseDeadlineExtended: {"case_id": CID, "grievance_id": GID, "resolve_due": AT, "at": AT},
     events.NotificationOutcome: OUTCOME,
     events.EnterpriseUpdated: {"code": "E001", "name": "宏达面业有限公司", "county_code": "C01",
                                "county_name": "城关区", "active": True, "has_chair": True},
