@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     smtp_from: str = "xinsheng@localhost"
     smtp_timeout: float = 10.0
     public_base_url: str = "http://localhost:8001"
+    feedback_days: int = 7  # how long after a resolution the worker may answer it
     var_dir: Path = REPO_ROOT / "var"
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext
 from pydantic import ValidationError
 from spectree import Response as Doc
 
@@ -12,7 +12,8 @@ from shared.errors import ApiError, ErrorResponse, invalid
 from services.intake import grievances, tracking
 from services.intake.config import SERVICE
 from services.intake.models import outbox
-from services.intake.schemas import (EnterpriseList, GrievanceCreated, GrievanceIn, GrievanceStatus)
+from services.intake.schemas import (EnterpriseList, FeedbackIn, FeedbackReceived, GrievanceCreated,
+                                     GrievanceIn, GrievanceStatus)
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 spec = web.new_spec(SERVICE)
@@ -52,6 +53,53 @@ def grievance_status(code: str):
     return jsonify(status_or_404(code))
 
 
+@api.post("/grievances/<code>/feedback")
+@spec.validate(json=FeedbackIn, resp=Doc(HTTP_201=FeedbackReceived, **_ERRORS), tags=["public"],
+               skip_validation=True)
+def grievance_feedback(code: str):
+    """The worker's answer after the demand is resolved, within the feedback window: satisfied → closed
+    (销账), not satisfied (with a comment) → reopened. 409 with the reason when no answer is expected."""
+    answer = parse_feedback()
+    received = give_feedback(code, answer)
+    return jsonify(tracking_code=tracking.normalize(code), satisfied=answer.satisfied,
+                   received_at=received.isoformat()), 201
+
+
+def parse_feedback() -> FeedbackIn:
+    return parse_body(FeedbackIn, form_to_feedback)
+
+
+def form_to_feedback(form) -> dict:
+    data = {k: v for k, v in form.items() if v.strip()}
+    _flag(data, "satisfied")
+    if data.get("rating", "").isdigit():
+        data["rating"] = int(data["rating"])
+    return data
+
+
+_FEEDBACK_REFUSALS = {
+    "not_resolved": lazy_gettext("This demand is not resolved yet; you can answer once it is."),
+    "closed": lazy_gettext("This demand is already closed; it takes no more answers."),
+    "window_closed": lazy_gettext("The time to answer this resolution (%(days)s days) is over."),
+    "already_given": lazy_gettext("You have already answered this resolution."),
+}
+
+
+def give_feedback(code: str, answer: FeedbackIn):
+    canonical = tracking.normalize(code)
+    if canonical is None:
+        raise ApiError(404, "invalid_tracking_code",
+                       _("This is not a valid tracking code; please check it for typos."))
+    try:
+        received = grievances.give_feedback(web.runtime(), canonical, answer)
+    except grievances.FeedbackRefused as refused:
+        message = str(_FEEDBACK_REFUSALS[refused.reason]) % {"days": web.runtime().settings.feedback_days}
+        raise ApiError(409, f"feedback_{refused.reason}", message) from None
+    if received is None:
+        raise ApiError(404, "not_found", _("No demand has this tracking code."))
+    return received
+
+
 def idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -62,31 +110,38 @@ def idempotency_key() -> str | None:
 
 
 def parse_demand(fixed: dict | None = None) -> GrievanceIn:
-    """The demand from a JSON body or a form; 400/415/422 as the body deserves.
+    """The demand; ``fixed`` fields (a kiosk's enterprise and channel) override what the form says."""
+    return parse_body(GrievanceIn, lambda form: {**form_to_demand(form), **(fixed or {})})
 
-    ``fixed`` fields (a kiosk's enterprise and channel) override whatever the form says.
-    """
+
+def parse_body(model, from_form):
+    """The body as ``model`` from JSON or from a form (``from_form`` gives it the JSON shape), with
+    the model's cross-field rules; 400/415/422 as the body deserves."""
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        data = {**form_to_demand(request.form), **(fixed or {})}
         try:
-            demand = GrievanceIn.model_validate(data)
+            value = model.model_validate(from_form(request.form))
         except ValidationError as exc:
             raise invalid(exc) from None
     else:
-        demand = web.json_body(GrievanceIn)
-    errors = demand.cross_field_errors()
+        value = web.json_body(model)
+    errors = value.cross_field_errors()
     if errors:
         raise ApiError(422, "invalid_fields", _("Some fields are invalid."), errors)
-    return demand
+    return value
+
+
+def _flag(data: dict, name: str) -> None:
+    """A form's check box or radio value as a boolean (left as it is when it is neither)."""
+    if name in data:
+        value = data[name].lower()
+        data[name] = True if value in _TRUE else False if value in _FALSE else data[name]
 
 
 def form_to_demand(form) -> dict:
     """Form fields as the JSON body would carry them (check boxes to booleans, contact_* grouped)."""
     data = {k: v for k, v in form.items() if not k.startswith("contact_") and v != ""}
     for flag in ("anonymous", "about_chair"):
-        if flag in data:
-            value = data[flag].lower()
-            data[flag] = True if value in _TRUE else False if value in _FALSE else data[flag]
+        _flag(data, flag)
     contact = {k[len("contact_"):]: v for k, v in form.items() if k.startswith("contact_") and v.strip()}
     if contact:
         data["contact"] = contact
@@ -133,6 +188,7 @@ def create_app(rt: Runtime | None = None):
     app = web.create_app(rt, outbox, import_name=__name__, template_folder="templates")
     app.register_blueprint(api)
     app.register_blueprint(pages)
-    web.install_rate_limit(app, rt.settings, ("api.submit_grievance", "pages.form", "pages.kiosk"))
+    web.install_rate_limit(app, rt.settings, ("api.submit_grievance", "api.grievance_feedback", "pages.form",
+                                              "pages.kiosk", "pages.feedback"))
     spec.register(app)
     return app

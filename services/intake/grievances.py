@@ -7,7 +7,7 @@ import time
 import uuid
 import weakref
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,8 +17,10 @@ from shared.bootstrap import Runtime
 from shared.db import utcnow
 from shared.uow import unit_of_work
 from services.intake import tracking
-from services.intake.models import enterprises, grievances, outbox, timeline
-from services.intake.schemas import GrievanceIn
+from services.intake.models import enterprises, feedback, grievances, outbox, timeline
+from services.intake.schemas import FeedbackIn, GrievanceIn
+
+FOLLOW_LIMIT = 20  # merges chained deeper than this are not followed (they cannot be made by hand)
 
 
 class UnknownEnterprise(Exception):
@@ -27,6 +29,15 @@ class UnknownEnterprise(Exception):
 
 class IdempotencyConflict(Exception):
     pass
+
+
+class FeedbackRefused(Exception):
+    """The demand is not waiting for an answer: ``reason`` is one of ``not_resolved``, ``closed``
+    (already written off or rejected), ``window_closed``, ``already_given``."""
+
+    def __init__(self, reason: str, status: str):
+        super().__init__(reason)
+        self.reason, self.status = reason, status
 
 
 @dataclass(frozen=True)
@@ -104,24 +115,75 @@ def _register(uow, demand: GrievanceIn, key: str | None, request_hash: str | Non
     return Submitted(code, now)
 
 
+def _followed(conn, row):
+    """The demand whose case a merged demand follows (itself when it was not merged)."""
+    for _ in range(FOLLOW_LIMIT):
+        if row.follows_id is None:
+            return row
+        row = conn.execute(select(grievances).where(grievances.c.id == row.follows_id)).first()
+    return row
+
+
+def _feedback_state(conn, target, days: int, now: datetime) -> tuple[str | None, datetime | None]:
+    """Why the answer is refused now (None: it is welcome) and until when the window is open."""
+    if target.status != "resolved" or target.resolved_at is None:
+        return ("closed" if target.status in ("closed", "rejected") else "not_resolved"), None
+    until = target.resolved_at + timedelta(days=days)
+    if now > until:
+        return "window_closed", until
+    given = conn.execute(select(feedback.c.seq).where(feedback.c.grievance_id == target.id,
+                                                      feedback.c.resolved_at == target.resolved_at)).first()
+    return ("already_given" if given else None), until
+
+
 def public_status(rt: Runtime, code: str) -> dict | None:
-    """The demand's public face, or None when no demand has this code."""
+    """The demand's public face, or None when no demand has this code. A merged demand shows its own
+    steps up to the merge, then the surviving demand's status and later steps (status, time, public
+    note: nothing of the other worker)."""
     with rt.engine.connect() as conn:
-        row = conn.execute(
-            select(grievances.c.id, grievances.c.tracking_code, grievances.c.status,
-                   grievances.c.category, grievances.c.submitted_at, enterprises.c.name.label("enterprise_name"))
-            .select_from(grievances.outerjoin(enterprises, enterprises.c.code == grievances.c.enterprise_code))
-            .where(grievances.c.tracking_code == code)).first()
+        row = conn.execute(select(grievances).where(grievances.c.tracking_code == code)).first()
         if row is None:
             return None
-        entries = conn.execute(select(timeline.c.status, timeline.c.at, timeline.c.public_note)
-                               .where(timeline.c.grievance_id == row.id)
-                               .order_by(timeline.c.at, timeline.c.seq)).all()
-    steps = [{"status": "registered", "at": row.submitted_at, "note": None}]
-    steps += [{"status": e.status, "at": e.at, "note": e.public_note} for e in entries]
-    return {"tracking_code": row.tracking_code, "status": row.status, "category": row.category,
-            "enterprise_name": row.enterprise_name or "", "submitted_at": row.submitted_at,
-            "timeline": steps}
+        name = conn.execute(select(enterprises.c.name)
+                            .where(enterprises.c.code == row.enterprise_code)).scalar()
+        steps = [{"status": "registered", "at": row.submitted_at, "note": None}] + _steps(conn, row.id)
+        target = _followed(conn, row)
+        if target.id != row.id:
+            merged_at = next((s["at"] for s in reversed(steps) if s["status"] == "merged"), row.status_at)
+            steps += [s for s in _steps(conn, target.id) if s["at"] > merged_at]
+        refused, until = _feedback_state(conn, target, rt.settings.feedback_days, utcnow())
+    return {"tracking_code": row.tracking_code, "status": target.status, "category": row.category,
+            "enterprise_name": name or "", "submitted_at": row.submitted_at,
+            "merged": target.id != row.id, "timeline": steps,
+            "feedback": {"open": refused is None, "until": until, "given": refused == "already_given"}}
+
+
+def _steps(conn, grievance_id: str) -> list[dict]:
+    return [{"status": e.status, "at": e.at, "note": e.public_note} for e in conn.execute(
+        select(timeline.c.status, timeline.c.at, timeline.c.public_note)
+        .where(timeline.c.grievance_id == grievance_id).order_by(timeline.c.at, timeline.c.seq))]
+
+
+def give_feedback(rt: Runtime, code: str, answer: FeedbackIn) -> datetime | None:
+    """Record the worker's answer to the resolution and send it to routing (satisfied → closed,
+    not → reopened). None when no demand has this code; FeedbackRefused when none is expected."""
+    try:
+        with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+            row = uow.conn.execute(select(grievances).where(grievances.c.tracking_code == code)).first()
+            if row is None:
+                return None
+            target, now = _followed(uow.conn, row), utcnow()
+            refused, _until = _feedback_state(uow.conn, target, rt.settings.feedback_days, now)
+            if refused:
+                raise FeedbackRefused(refused, target.status)
+            uow.conn.execute(feedback.insert(), dict(grievance_id=target.id, resolved_at=target.resolved_at,
+                                                     satisfied=answer.satisfied, rating=answer.rating, at=now))
+            uow.emit("grievance.feedback_given", events.GrievanceFeedbackGiven(
+                grievance_id=target.id, satisfied=answer.satisfied, rating=answer.rating,
+                comment=answer.comment), correlation_id=target.id)
+            return now
+    except IntegrityError:  # the same answer raced us in: the unique round wins once
+        raise FeedbackRefused("already_given", "resolved") from None
 
 
 def active_enterprises(rt: Runtime) -> list[dict]:

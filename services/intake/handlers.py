@@ -1,7 +1,7 @@
 """intake's event handlers: keep its enterprise copy and each demand's public timeline current."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, or_, update
 
 from shared import events
 from shared.db import upsert, utcnow
@@ -16,11 +16,18 @@ def enterprise_updated(uow: Unit, envelope: events.Envelope, e: events.Enterpris
 
 
 def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) -> None:
+    if e.reassigned:
+        return  # passed on between staff: the worker's timeline does not change
     _move(uow, e.grievance_id, "assigned", e.assigned_at or envelope.occurred_at, None)
 
 
 def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStatusChanged) -> None:
     _move(uow, e.grievance_id, e.to, e.at, e.public_note)
+    if e.to == "resolved":
+        uow.conn.execute(_RESOLVED, {"gid": e.grievance_id, "at": e.at})
+    elif e.to == "merged" and e.merged_into_grievance_id:
+        uow.conn.execute(update(grievances).where(grievances.c.id == e.grievance_id)
+                         .values(follows_id=e.merged_into_grievance_id))
 
 
 # Built once, executed with parameters (see shared.db).
@@ -28,6 +35,10 @@ _STEP = timeline.insert()
 _ADVANCE = (update(grievances)
             .where(grievances.c.id == bindparam("gid"), grievances.c.status_at <= bindparam("new_at"))
             .values(status=bindparam("new_status"), status_at=bindparam("new_at")))
+_RESOLVED = (update(grievances)
+             .where(grievances.c.id == bindparam("gid"),
+                    or_(grievances.c.resolved_at.is_(None), grievances.c.resolved_at < bindparam("at")))
+             .values(resolved_at=bindparam("at")))
 
 
 def _move(uow: Unit, grievance_id: str, status: str, at, public_note: str | None) -> None:

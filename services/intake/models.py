@@ -1,5 +1,6 @@
 """intake's own tables: its copy of the enterprise directory, the grievances, their public timeline."""
-from sqlalchemy import Boolean, Column, Index, MetaData, String, Table, Text
+from sqlalchemy import (Boolean, Column, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint)
 
 from shared.db import ID, SEQ, UTCDateTime, messaging_tables
 
@@ -37,6 +38,8 @@ grievances = Table(
     Column("submitted_at", UTCDateTime(), nullable=False),
     Column("idempotency_key", String(200), unique=True),
     Column("request_hash", String(64)),
+    Column("resolved_at", UTCDateTime()),  # the latest resolution: the feedback window opens here
+    Column("follows_id", ID),  # merged into another demand's case: this worker follows that demand
 )
 
 # What the worker may see of the case's life: status, time, public note. Never staff or internal notes.
@@ -48,4 +51,17 @@ timeline = Table(
     Column("at", UTCDateTime(), nullable=False),
     Column("public_note", Text),
     Index("ix_timeline_grievance", "grievance_id", "at"),
+)
+
+# The worker's answer to a resolution: one per demand and resolution (a reopened case that is
+# resolved again may be answered again). The comment travels to routing only; it is not kept here.
+feedback = Table(
+    "feedback", metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    Column("grievance_id", ID, nullable=False),  # the demand answered (the surviving one after a merge)
+    Column("resolved_at", UTCDateTime(), nullable=False),
+    Column("satisfied", Boolean, nullable=False),
+    Column("rating", Integer),
+    Column("at", UTCDateTime(), nullable=False),
+    UniqueConstraint("grievance_id", "resolved_at", name="uq_feedback_round"),
 )

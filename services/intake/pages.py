@@ -59,4 +59,18 @@ def status(code: str):
         found = api.status_or_404(code)
     except ApiError as exc:
         return render_template("lookup.html", message=exc.message, code=code), 404
-    return render_template("status.html", g=found)
+    return render_template("status.html", g=found, errors={}, values={})
+
+
+@pages.post("/s/<code>/feedback")
+def feedback(code: str):
+    """The feedback form of the status page; answers with the status page again."""
+    try:
+        api.give_feedback(code, api.parse_feedback())
+    except ApiError as exc:
+        if exc.status == 404:
+            return render_template("lookup.html", message=exc.message, code=code), 404
+        found = api.status_or_404(code)
+        return render_template("status.html", g=found, message=exc.message, errors=exc.fields,
+                               values=request.form), exc.status
+    return render_template("status.html", g=api.status_or_404(code), thanks=True, errors={}, values={}), 201

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated
 
 from flask_babel import gettext as _
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import Category, Channel, Status, Urgency
 from shared.text import clean_text
@@ -43,6 +43,25 @@ class GrievanceIn(BaseModel):
         return {}
 
 
+class FeedbackIn(BaseModel):
+    """The worker's answer to a resolution."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+    satisfied: bool
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    comment: clean_text(1, 1000, multiline=True) | None = None
+
+    def cross_field_errors(self) -> dict[str, str]:
+        if not self.satisfied and not self.comment:
+            return {"comment": _("Tell us what is still wrong, so the case can be worked again.")}
+        return {}
+
+
+class FeedbackReceived(BaseModel):
+    tracking_code: str
+    satisfied: bool
+    received_at: datetime
+
+
 class GrievanceCreated(BaseModel):
     tracking_code: str
     status: Status
@@ -58,6 +77,12 @@ class TimelineEntry(BaseModel):
     note: str | None = None
 
 
+class FeedbackWindow(BaseModel):
+    open: bool  # whether an answer is welcome now
+    until: datetime | None = None  # the end of the window after the latest resolution
+    given: bool  # the worker answered this resolution already
+
+
 class GrievanceStatus(BaseModel):
     """What anyone holding the tracking code may see: never staff names or internal notes."""
     tracking_code: str
@@ -66,7 +91,9 @@ class GrievanceStatus(BaseModel):
     category: Category
     enterprise_name: str
     submitted_at: datetime
+    merged: bool  # joined to another demand's case, whose status this shows
     timeline: list[TimelineEntry]
+    feedback: FeedbackWindow
 
 
 class Enterprise(BaseModel):

@@ -35,3 +35,29 @@ def count_rows(rt, table: str, **where) -> int:
 def stored(rt, table: str) -> list[dict]:
     with rt.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1"))]
+
+
+def case_event(rt, etype: str, payload) -> None:
+    """Hand intake's worker one event from routing (as the consumer would, without the broker)."""
+    from shared import events
+    from shared.uow import Unit
+    from services.intake.handlers import HANDLERS
+    from services.intake.models import outbox
+    envelope = events.make(etype, payload, "routing", getattr(payload, "grievance_id", None))
+    with rt.engine.begin() as conn:
+        HANDLERS[etype](Unit(conn, outbox, rt.settings), envelope, payload)
+
+
+def grievance_id(rt, code: str) -> str:
+    with rt.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT id FROM grievances WHERE tracking_code = :c"), {"c": code}).scalar_one()
+
+
+def move(rt, code: str, to: str, at=None, note: str | None = None, **extra) -> None:
+    """routing says the demand's case moved to ``to`` (``at`` defaults to now)."""
+    from shared import events
+    from shared.db import utcnow
+    gid = grievance_id(rt, code)
+    case_event(rt, "case.status_changed", events.CaseStatusChanged(
+        case_id=gid, grievance_id=gid, to=to, public_note=note, actor_role="enterprise_chair",
+        at=at or utcnow(), **extra))
