@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
 from shared import events
 from shared.db import insert_ignore, utcnow
 from shared.uow import Handler, Unit
@@ -26,6 +28,22 @@ def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) 
           subject, body, grievance_id=e.grievance_id, case_id=e.case_id)
 
 
+ANSWERS = ("resolved", "rejected")  # the steps a named worker hears of by email
+
+
+def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStatusChanged) -> None:
+    if e.to not in ANSWERS or e.from_ == e.to:
+        return
+    contact = uow.conn.execute(select(contacts).where(contacts.c.grievance_id == e.grievance_id)).first()
+    if contact is None or not contact.email:
+        return  # anonymous, or no email: the status page is the answer
+    base = uow.settings.public_base_url.rstrip("/")
+    subject, body = messages.worker_answer(contact.tracking_code, e.to, e.public_note,
+                                           f"{base}/s/{contact.tracking_code}")
+    queue(uow, f"worker_answer:{e.grievance_id}:{e.to}:{e.at.isoformat()}", "worker_answer", contact.email,
+          subject, body, grievance_id=e.grievance_id, case_id=e.case_id)
+
+
 def queue(uow: Unit, dedup_key: str, kind: str, email: str | None, subject: str, body: str,
           grievance_id: str | None = None, case_id: str | None = None) -> bool:
     """Record a message to send, once per ``dedup_key``. Without SMTP it goes to the log channel."""
@@ -40,4 +58,5 @@ def queue(uow: Unit, dedup_key: str, kind: str, email: str | None, subject: str,
 HANDLERS: dict[str, Handler] = {
     "grievance.contact_shared": contact_shared,
     "case.assigned": case_assigned,
+    "case.status_changed": case_status_changed,
 }

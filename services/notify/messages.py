@@ -8,7 +8,7 @@ from datetime import datetime
 
 from shared import events
 from shared.i18n import both, translate
-from shared.labels import CATEGORY
+from shared.labels import CATEGORY, STATUS
 from services.routing.deadlines import CST
 
 
@@ -38,4 +38,21 @@ def worker_ack(tracking_code: str, status_url: str) -> tuple[str, str]:
     parts = [translate(locale, "Thank you. Your demand is registered with tracking code %(code)s.",
                      code=tracking_code) + "\n"
              + translate(locale, "Follow it here: %(url)s", url=status_url) for locale in ("zh", "en")]
+    return subject, "\n\n----\n\n".join(parts)
+
+
+def worker_answer(tracking_code: str, status: str, note: str | None, status_url: str) -> tuple[str, str]:
+    """To a named worker: the case is resolved (answer within the window) or rejected (with the reason)."""
+    subject = both("Your demand %(code)s has an answer", code=tracking_code)
+    parts = []
+    for locale in ("zh", "en"):
+        lines = [translate(locale, "Your demand %(code)s is now: %(status)s.", code=tracking_code,
+                           status=translate(locale, STATUS[status]))]
+        if note:
+            lines.append(note)
+        if status == "resolved":
+            lines.append(translate(locale, "Tell us whether it is resolved for you: %(url)s", url=status_url))
+        else:
+            lines.append(translate(locale, "Follow it here: %(url)s", url=status_url))
+        parts.append("\n".join(lines))
     return subject, "\n\n----\n\n".join(parts)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from pydantic import BaseModel, ConfigDict, ValidationError
 from spectree import Response as Doc
 from sqlalchemy import func, select
 
-from shared import web
+from shared import auth, web
 from shared.bootstrap import Runtime, bootstrap
 from shared.errors import ApiError, ErrorResponse, invalid
 from services.reports import summary as summaries
@@ -40,10 +40,12 @@ class Summary(BaseModel):
 
 
 @api.get("/summary")
-@spec.validate(query=Period, resp=Doc(HTTP_200=Summary, HTTP_422=ErrorResponse), tags=["reports"],
-               skip_validation=True)
+@spec.validate(query=Period, resp=Doc(HTTP_200=Summary, **{f"HTTP_{s}": ErrorResponse for s in (401, 422)}),
+               tags=["reports"], skip_validation=True)
+@auth.require_staff()
 def summary():
-    """Counts of demands by status, category, channel, county and enterprise (?start=&end=, dates)."""
+    """Counts of demands by status, category, channel, county and enterprise (?start=&end=, dates),
+    within the caller's scope: a chair never counts the demands about the chair."""
     try:
         period = Period.model_validate(request.args.to_dict())
     except ValidationError as exc:
@@ -52,7 +54,7 @@ def summary():
         raise ApiError(422, "invalid_fields", _("Some fields are invalid."),
                        {"end": _("The end of the period is before its start.")})
     with web.runtime().engine.connect() as conn:
-        return jsonify(summaries.summary(conn, period.start, period.end))
+        return jsonify(summaries.summary(conn, period.start, period.end, g.staff))
 
 
 class FactsCollector:

@@ -48,14 +48,30 @@ def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.Grievanc
 
 
 def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) -> None:
+    who = dict(case_id=e.case_id, assignee_role=e.assignee.role, assignee_org=e.assignee.org_code)
+    if e.reassigned:  # passed on: the status and the dates stay
+        _fold(uow, e.grievance_id, who)
+        return
     at = e.assigned_at or envelope.occurred_at
-    _fold(uow, e.grievance_id, dict(case_id=e.case_id, assignee_role=e.assignee.role, assigned_at=at,
-                                    accept_due=e.accept_due, resolve_due=e.resolve_due),
+    _fold(uow, e.grievance_id, dict(who, assigned_at=at, accept_due=e.accept_due, resolve_due=e.resolve_due),
           status="assigned", at=at)
 
 
+# The time a status change also records, besides the status itself.
+_MOMENTS = {"accepted": "accepted_at", "resolved": "resolved_at"}
+
+
 def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStatusChanged) -> None:
-    _fold(uow, e.grievance_id, status=e.to, at=e.at)
+    moment = _MOMENTS.get(e.to)
+    _fold(uow, e.grievance_id, {moment: e.at} if moment else None, status=e.to, at=e.at)
+
+
+def deadline_extended(uow: Unit, envelope: events.Envelope, e: events.CaseDeadlineExtended) -> None:
+    _fold(uow, e.grievance_id, dict(resolve_due=e.resolve_due))
+
+
+def feedback_given(uow: Unit, envelope: events.Envelope, f: events.GrievanceFeedbackGiven) -> None:
+    _fold(uow, f.grievance_id, dict(satisfied=f.satisfied, rating=f.rating))  # never the comment
 
 
 def supervision_raised(uow: Unit, envelope: events.Envelope, e: events.CaseSupervisionRaised) -> None:
@@ -79,6 +95,8 @@ HANDLERS: dict[str, Handler] = {
     "case.assigned": case_assigned,
     "case.status_changed": case_status_changed,
     "case.supervision_raised": supervision_raised,
+    "case.deadline_extended": deadline_extended,
+    "grievance.feedback_given": feedback_given,
     "notification.sent": notification_outcome,
     "notification.failed": notification_outcome,
     "enterprise.updated": enterprise_updated,

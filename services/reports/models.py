@@ -27,12 +27,17 @@ facts = Table(
     Column("submitted_at", UTCDateTime()),
     Column("case_id", ID),
     Column("assignee_role", String(32)),
+    Column("assignee_org", String(32)),  # the organisation working the case: a county's scope holds it
     Column("assigned_at", UTCDateTime()),
     Column("accept_due", UTCDateTime()),
     Column("resolve_due", UTCDateTime()),
     Column("status", String(16)),
     Column("status_at", UTCDateTime()),
     Column("supervision_level", Integer, nullable=False, server_default="0"),
+    Column("accepted_at", UTCDateTime()),
+    Column("resolved_at", UTCDateTime()),  # the latest resolution
+    Column("satisfied", Boolean),  # the worker's latest answer; NULL: none yet
+    Column("rating", Integer),
     Index("ix_facts_case", "case_id"),
     Index("ix_facts_submitted", "submitted_at"),
 )

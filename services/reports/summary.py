@@ -1,4 +1,4 @@
-"""Counts of demands by status, category, channel, county and enterprise, for a period.
+"""Counts of demands by status, category, channel, county and enterprise, for a period and a scope.
 
 Only demands whose ``grievance.submitted`` has arrived are counted, so a count never includes a
 demand that is half-known.
@@ -7,12 +7,23 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
+
+from shared import auth, scope
 
 from services.routing.deadlines import CST
 from services.reports.models import enterprises, facts
 
 OPEN = ("registered", "assigned", "accepted", "in_progress", "reopened")
+
+
+def in_scope(staff: auth.Staff | None):
+    """The facts ``staff`` may count (all of them for the operators' own metrics: ``None``)."""
+    if staff is None:
+        return true()
+    return scope.condition(staff, enterprise=facts.c.enterprise_code, about_chair=facts.c.about_chair,
+                           assignee_org=facts.c.assignee_org, in_county=lambda code: facts.c.enterprise_code.in_(
+                               select(enterprises.c.code).where(enterprises.c.county_code == code)))
 
 
 def _period(start: date | None, end: date | None):
@@ -28,8 +39,9 @@ def _count_by(conn, column, conds) -> dict[str, int]:
     return {k: n for k, n in conn.execute(select(column, func.count()).where(*conds).group_by(column))}
 
 
-def summary(conn, start: date | None = None, end: date | None = None) -> dict:
-    conds = _period(start, end)
+def summary(conn, start: date | None = None, end: date | None = None, staff: auth.Staff | None = None) -> dict:
+    """The counts of the demands submitted in the period and within ``staff``'s scope."""
+    conds = [*_period(start, end), in_scope(staff)]
     by_status = _count_by(conn, facts.c.status, conds)
     joined = facts.outerjoin(enterprises, enterprises.c.code == facts.c.enterprise_code)
     counties = conn.execute(

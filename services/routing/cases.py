@@ -1,17 +1,12 @@
-"""The ledger as staff read it: cases within the reader's scope, with filters, pages and history.
-
-Scope (a case outside it does not exist for the reader: 404, never 403):
-- an enterprise chair: the cases of their enterprise, except those about the chair or retaliation;
-- a county officer: the cases of the county's enterprises, and those routed to the county;
-- the city federation and administrators: every case.
-"""
+"""The ledger as staff read it: cases within the reader's scope (``shared.scope``), with filters,
+pages and history."""
 from __future__ import annotations
 
 from datetime import date, datetime, time as clock, timedelta
 
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, func, or_, select
 
-from shared import auth
+from shared import auth, scope
 from shared.db import utcnow
 from services.routing import lifecycle
 from services.routing.deadlines import CST
@@ -22,13 +17,8 @@ CLOSED = ("resolved", *lifecycle.FINAL)
 
 def in_scope(staff: auth.Staff):
     """The condition on ``cases`` that keeps what ``staff`` may see."""
-    if staff.role in ("city_officer", "admin"):
-        return true()
-    if staff.role == "county_officer":
-        return or_(cases.c.county_code == staff.org_code, cases.c.assignee_org == staff.org_code)
-    if staff.role == "enterprise_chair":
-        return and_(cases.c.enterprise_code == staff.org_code, cases.c.about_chair.is_(False))
-    return false()
+    return scope.condition(staff, enterprise=cases.c.enterprise_code, about_chair=cases.c.about_chair,
+                           assignee_org=cases.c.assignee_org, in_county=lambda code: cases.c.county_code == code)
 
 
 def _overdue(now: datetime):

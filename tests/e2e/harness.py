@@ -6,6 +6,7 @@ import email
 import email.policy
 import json
 import os
+import secrets
 import subprocess
 import sys
 import urllib.error
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from shared import auth
 from shared.config import REPO_ROOT, SERVICES
 from shared.procs import System, wait_until
 from tests.conftest import DEMO_DIRECTORY, PrivateDatabases, PrivateVhost, free_port
@@ -64,6 +66,7 @@ class Xinsheng:
 
     def _start(self):
         env = {"AMQP_URL": self.amqp_url or self.vhost.url, "VAR_DIR": str(self.workdir / "var"),
+               "SECRET_KEY": secrets.token_hex(16),
                "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mailbox.port), "WEB_CONCURRENCY": "2",
                **{f"{s.upper()}_DATABASE_URL": self.dbs(s) for s in SERVICES}, **self.extra_env}
         os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each service gets its own under VAR_DIR
@@ -85,6 +88,10 @@ class Xinsheng:
         if self.vhost:
             self.vhost.close()
         self.mailbox.__exit__()
+
+    def staff(self, staff_id: str = "city-officer-1", role: str = "city_officer", org: str = "city") -> dict:
+        """The Authorization header of a staff member, signed with this system's secret (no log-in)."""
+        return {"Authorization": "Bearer " + auth.issue(self.env["SECRET_KEY"], auth.Staff(staff_id, role, org))}
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "services", *args], cwd=REPO_ROOT,

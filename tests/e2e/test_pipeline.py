@@ -71,7 +71,7 @@ def test_every_demand_is_assigned_emailed_shown_and_counted(xs):
     assert len(xs.mailbox.messages) == len(sent) + 1, "each notification is sent once"
 
     def counted():
-        return xs.get("reports", "/api/v1/reports/summary")[1]
+        return xs.get("reports", "/api/v1/reports/summary", **xs.staff())[1]
 
     summary = wait_until(lambda: (s := counted())["by_status"].get("assigned") == len(sent) and s, 30,
                          what="reports to count every demand")

@@ -65,8 +65,15 @@ def contact(email: str | None = WORKER_EMAIL) -> events.GrievanceContactShared:
                                          name="李四", email=email, phone="13900000000")
 
 
+def changed(grievance_id: str, to: str, note: str | None = None, before: str = "in_progress",
+            at: datetime | None = None) -> events.CaseStatusChanged:
+    return events.CaseStatusChanged(case_id=str(uuid.uuid4()), grievance_id=grievance_id, from_=before, to=to,
+                                    public_note=note, actor_role="enterprise_chair", at=at or utcnow())
+
+
 HANDLER_OF = {events.CaseAssigned: ("case.assigned", handlers.case_assigned),
-              events.GrievanceContactShared: ("grievance.contact_shared", handlers.contact_shared)}
+              events.GrievanceContactShared: ("grievance.contact_shared", handlers.contact_shared),
+              events.CaseStatusChanged: ("case.status_changed", handlers.case_status_changed)}
 
 
 def deliver(rt, payload: events.Frozen) -> None:
@@ -129,6 +136,45 @@ def test_shared_contact_with_email_queues_a_worker_ack_with_the_tracking_code(sq
 def test_shared_contact_without_email_queues_nothing(sqlite_runtime):
     rt = sqlite_runtime("notify")
     deliver(rt, contact(email=None))
+    assert queued(rt) == []
+
+
+@pytest.mark.parametrize("to,note", [("resolved", "已更换降噪设备"), ("rejected", "不属于工会职责范围")])
+def test_a_named_worker_hears_of_the_answer_once(sqlite_runtime, to, note):
+    rt = sqlite_runtime("notify")
+    worker = contact()
+    deliver(rt, worker)
+    step = changed(worker.grievance_id, to, note, before="accepted")
+    deliver(rt, step)
+    deliver(rt, step)  # the same step again
+    rows = [r for r in queued(rt) if r.kind == "worker_answer"]
+    assert len(rows) == 1 and rows[0].recipient == WORKER_EMAIL
+    assert TRACKING_CODE in rows[0].subject and note in rows[0].body
+    assert (f"/s/{TRACKING_CODE}" in rows[0].body) and (("whether it is resolved" in rows[0].body) == (to == "resolved"))
+
+
+def test_a_second_resolution_after_reopening_is_sent_too(sqlite_runtime):
+    rt = sqlite_runtime("notify")
+    worker = contact()
+    deliver(rt, worker)
+    deliver(rt, changed(worker.grievance_id, "resolved", at=utcnow() - timedelta(days=2)))
+    deliver(rt, changed(worker.grievance_id, "resolved"))
+    assert len([r for r in queued(rt) if r.kind == "worker_answer"]) == 2
+
+
+@pytest.mark.parametrize("to,before", [("accepted", "assigned"), ("in_progress", "accepted"),
+                                       ("closed", "resolved"), ("resolved", "resolved")])
+def test_other_steps_send_the_worker_nothing(sqlite_runtime, to, before):
+    rt = sqlite_runtime("notify")
+    worker = contact()
+    deliver(rt, worker)
+    deliver(rt, changed(worker.grievance_id, to, "note", before=before))
+    assert [r.kind for r in queued(rt)] == ["worker_ack"]
+
+
+def test_an_anonymous_worker_is_sent_nothing(sqlite_runtime):
+    rt = sqlite_runtime("notify")
+    deliver(rt, changed(str(uuid.uuid4()), "resolved", "已解决"))
     assert queued(rt) == []
 
 

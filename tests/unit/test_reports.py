@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from shared import events
+from shared import auth, events
 from shared.uow import Unit
 from services.reports import summary as summaries
 from services.reports.api import FactsCollector, create_app
@@ -22,6 +22,8 @@ ENTERPRISES = {"E001": ("C01", "城关区"), "E002": ("C02", "高新区"), "E003
 EVENT_TYPE = {events.GrievanceSubmitted: "grievance.submitted", events.CaseAssigned: "case.assigned",
               events.CaseStatusChanged: "case.status_changed",
               events.CaseSupervisionRaised: "case.supervision_raised",
+              events.CaseDeadlineExtended: "case.deadline_extended",
+              events.GrievanceFeedbackGiven: "grievance.feedback_given",
               events.EnterpriseUpdated: "enterprise.updated"}
 
 
@@ -211,15 +213,100 @@ def test_metrics_equal_the_summary(ledger):
 
 
 # -- the HTTP API --------------------------------------------------------------------------------
+def token(rt, staff_id: str = "city-officer-1", role: str = "city_officer", org: str = "city") -> dict:
+    return {"Authorization": "Bearer " + auth.issue(rt.settings.secret_key, auth.Staff(staff_id, role, org))}
+
+
+class Client:
+    """reports' test client, logged in as the city unless told otherwise."""
+
+    def __init__(self, rt):
+        self.rt, self.flask = rt, create_app(rt).test_client()
+
+    def get(self, path: str, headers: dict | None = None):
+        return self.flask.get(path, headers=token(self.rt) if headers is None else headers)
+
+
 @pytest.fixture
 def client(ledger):
-    return create_app(ledger).test_client()
+    return Client(ledger)
 
 
 def test_summary_api_answers_with_the_counts(client):
     response = client.get("/api/v1/reports/summary?start=2026-03-01&end=2026-04-30")
     assert response.status_code == 200
     assert response.get_json()["total"] == 4
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer forged"}])
+def test_summary_api_is_for_staff(client, headers):
+    assert client.get("/api/v1/reports/summary", headers=headers).status_code == 401
+
+
+# -- scope: the same rule as the ledger's ----------------------------------------------------------
+@pytest.fixture
+def scoped(reports):
+    """In C01: E001 has a demand about its chair (routed to the county) and an ordinary one; E003 one.
+    In C02: E002 one."""
+    about_chair = submitted(new_id(), enterprise="E001", category="harassment_discrimination")
+    about_chair = about_chair.model_copy(update={"about_chair": True})
+    to_county = assigned(about_chair.grievance_id, T0).model_copy(update={"assignee": events.Assignee(
+        id="c01-officer", name="徐建国", role="county_officer", org_code="C01")})
+    apply(reports, about_chair, to_county, *life(new_id()), *life(new_id(), enterprise="E003"),
+          *life(new_id(), enterprise="E002"))
+    return Client(reports)
+
+
+@pytest.mark.parametrize("who,total,enterprises", [
+    (("e001-chair", "enterprise_chair", "E001"), 1, {"E001": 1}),
+    (("e002-chair", "enterprise_chair", "E002"), 1, {"E002": 1}),
+    (("c01-officer", "county_officer", "C01"), 3, {"E001": 2, "E003": 1}),
+    (("c02-officer", "county_officer", "C02"), 1, {"E002": 1}),
+    (("city-officer-1", "city_officer", "city"), 4, {"E001": 2, "E002": 1, "E003": 1}),
+    (("admin-1", "admin", "city"), 4, {"E001": 2, "E002": 1, "E003": 1}),
+])
+def test_each_role_counts_only_its_scope(scoped, who, total, enterprises):
+    body = scoped.get("/api/v1/reports/summary", headers=token(scoped.rt, *who)).get_json()
+    assert body["total"] == total
+    assert {e["code"]: e["count"] for e in body["by_enterprise"]} == enterprises
+
+
+def test_a_chair_never_counts_the_demands_about_the_chair(scoped):
+    body = scoped.get("/api/v1/reports/summary", headers=token(scoped.rt, "e001-chair", "enterprise_chair",
+                                                              "E001")).get_json()
+    assert "harassment_discrimination" not in body["by_category"]
+    assert sum(c["count"] for c in body["by_county"]) == 1
+
+
+def test_a_demand_routed_to_the_county_counts_for_it_wherever_its_enterprise_lies(reports):
+    gid = new_id()
+    elsewhere = assigned(gid, T0).model_copy(update={"assignee": events.Assignee(
+        id="c01-officer", name="徐建国", role="county_officer", org_code="C01")})
+    apply(reports, submitted(gid, enterprise="E002"), elsewhere)
+    body = Client(reports).get("/api/v1/reports/summary",
+                               headers=token(reports, "c01-officer", "county_officer", "C01")).get_json()
+    assert body["total"] == 1
+
+
+# -- the ledger's later events ---------------------------------------------------------------------
+def test_a_reassignment_changes_the_organisation_not_the_status(reports):
+    gid = new_id()
+    moved = assigned(gid, T0 + timedelta(hours=5)).model_copy(update={"reassigned": True, "assignee": events.Assignee(
+        id="c01-officer", name="徐建国", role="county_officer", org_code="C01")})
+    apply(reports, *life(gid, "accepted"), moved)
+    row = fact(reports, gid)
+    assert (row.status, row.assignee_org, row.assigned_at) == ("accepted", "C01", T0 + timedelta(minutes=1))
+
+
+def test_acceptance_resolution_feedback_and_extension_are_recorded(reports):
+    gid = new_id()
+    later = T0 + timedelta(days=20)
+    apply(reports, *life(gid, "accepted", "in_progress", "resolved"),
+          events.CaseDeadlineExtended(case_id=f"case-{gid}", grievance_id=gid, resolve_due=later, at=T0),
+          events.GrievanceFeedbackGiven(grievance_id=gid, satisfied=False, rating=2, comment="还是很吵"))
+    row = fact(reports, gid)
+    assert row.accepted_at == T0 + timedelta(hours=1) and row.resolved_at == T0 + timedelta(hours=3)
+    assert (row.resolve_due, row.satisfied, row.rating) == (later, False, 2)
 
 
 @pytest.mark.parametrize("query, field", [
