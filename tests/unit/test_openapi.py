@@ -1,0 +1,66 @@
+"""Each service's OpenAPI document lists every endpoint of its API with the errors it can answer."""
+from __future__ import annotations
+
+import importlib
+import re
+
+import pytest
+
+from shared.config import SERVICES
+from tests.conftest import seed_enterprises
+
+STAFF_ERRORS = {"401", "404", "422"}
+ACTION_ERRORS = {"400", "401", "403", "404", "409", "413", "415", "422"}
+
+
+@pytest.fixture(params=SERVICES)
+def app(request, sqlite_runtime):
+    rt = sqlite_runtime(request.param)
+    if request.param == "intake":
+        seed_enterprises(rt, "E001")
+    application = importlib.import_module(f"services.{request.param}.api").create_app(rt)
+    application.testing = True
+    return application
+
+
+def documented(app) -> dict:
+    return app.test_client().get("/apidoc/openapi.json").get_json()["paths"]
+
+
+def test_every_api_route_is_documented(app):
+    paths = documented(app)
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        assert path in paths, f"{rule.rule} is not in the OpenAPI document"
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = paths[path][method.lower()]
+            codes = set(operation["responses"])
+            assert any(c.startswith("2") for c in codes) and any(c[0] in "45" for c in codes), (path, method)
+            assert operation.get("description") or operation.get("summary"), (path, method)
+
+
+@pytest.mark.parametrize("action", ["accept", "note", "resolve", "reject", "reassign", "escalate", "extend",
+                                    "merge"])
+def test_every_case_action_is_its_own_documented_endpoint(sqlite_runtime, action):
+    from services.routing.api import create_app
+    paths = documented(create_app(sqlite_runtime("routing")))
+    operation = paths[f"/api/v1/cases/{{case_id}}/{action}"]["post"]
+    assert ACTION_ERRORS <= set(operation["responses"])
+    assert "requestBody" in operation
+
+
+def test_the_ledger_and_the_reports_document_their_staff_errors(sqlite_runtime):
+    from services.reports.api import create_app as reports_app
+    from services.routing.api import create_app as routing_app
+    ledger = documented(routing_app(sqlite_runtime("routing")))
+    assert STAFF_ERRORS <= set(ledger["/api/v1/cases"]["get"]["responses"])
+    assert STAFF_ERRORS <= set(ledger["/api/v1/cases/{case_id}"]["get"]["responses"])
+    assert "401" in documented(reports_app(sqlite_runtime("reports")))["/api/v1/reports/summary"]["get"]["responses"]
+
+
+def test_the_feedback_documents_its_refusals(sqlite_runtime):
+    from services.intake.api import create_app
+    operation = documented(create_app(sqlite_runtime("intake")))["/api/v1/grievances/{code}/feedback"]["post"]
+    assert {"201", "400", "404", "409", "413", "415", "422", "429"} <= set(operation["responses"])
