@@ -173,8 +173,8 @@ def up(directory):
         system.stop_all()
         raise click.ClickException(f"{exc}; see the logs in {var / 'log'}") from None
     names = {"intake": "worker form, kiosk /k/E001, status /s, API /api/v1",
-             "routing": "directory /api/v1/directory", "notify": "notifications",
-             "reports": "summary /api/v1/reports/summary"}
+             "routing": "log-in /api/v1/auth/token, the ledger /api/v1/cases, directory /api/v1/directory",
+             "notify": "notifications", "reports": "summary /api/v1/reports/summary (staff)"}
     click.echo("Xinsheng is up (logs in var/log, stop with `make down`):")
     click.echo(f"  demo staff log-in: any staff id of the demo directory (e.g. e001-chair), password {DEMO_PASSWORD}")
     for service, what in names.items():
