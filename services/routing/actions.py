@@ -168,6 +168,7 @@ def _note(step: Step, body: NoteIn) -> None:
 
 def _resolve(step: Step, body: ResolveIn) -> None:
     step.public_note = body.resolution
+    step.changes["resolved_at"] = step.now
 
 
 def _reject(step: Step, body: RejectIn) -> None:
@@ -248,6 +249,10 @@ def _extend(step: Step, body: ExtendIn) -> None:
 
 def _merge(step: Step, body: MergeIn) -> None:
     conn, actor, row = step.uow.conn, step.actor, step.row
+    # Both rows are written: lock them in one order, so two merges of A into B and B into A at once
+    # queue up instead of deadlocking (the second then finds a changed version: 409).
+    conn.execute(select(cases.c.id).where(cases.c.id.in_([row.id, body.into])).order_by(cases.c.id)
+                 .with_for_update())
     survivor = _visible(conn, actor, body.into)
     if (survivor is None or survivor.id == row.id or survivor.status not in lifecycle.OPEN
             or survivor.enterprise_code != row.enterprise_code or survivor.about_chair != row.about_chair):

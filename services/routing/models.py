@@ -60,6 +60,8 @@ cases = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),  # optimistic concurrency
     Column("extended_at", UTCDateTime()),  # the one extension, when granted
+    Column("resolved_at", UTCDateTime()),  # the latest resolution: the worker's feedback window opens
+    Index("ix_cases_status_resolved", "status", "resolved_at"),
     Column("merged_into", ID),  # the surviving case, once merged
     Index("ix_cases_org_status", "assignee_org", "status"),
 )

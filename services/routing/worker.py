@@ -1,4 +1,4 @@
-"""routing's worker process: consumes grievance.* and relays its outbox."""
+"""routing's worker process: consumes grievance.*, relays its outbox, closes unanswered resolutions."""
 from shared import worker
 from shared.bootstrap import bootstrap
 from shared.consumer import Consumer
@@ -6,6 +6,7 @@ from shared.outbox import Relay
 from services.routing.config import SERVICE
 from services.routing.handlers import HANDLERS
 from services.routing.models import inbox, outbox
+from services.routing.timers import FeedbackTimer
 
 
 def main() -> None:
@@ -13,4 +14,5 @@ def main() -> None:
     worker.run([
         ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
         ("relay", Relay(rt.settings, rt.engine, outbox).run),
+        ("feedback timer", FeedbackTimer(rt.settings, rt.engine).run),
     ])
