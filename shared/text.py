@@ -29,3 +29,15 @@ def _single_line(value: str) -> str:
     if "\n" in value or "\r" in value:
         raise ValueError(_("Must be a single line."))
     return value
+
+
+# Identifiers as they appear in URLs and bodies; anything else (a NUL byte, say) is refused before
+# it reaches a database that would choke on it.
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
+StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+OrgCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+
+
+def is_uuid(value: str) -> bool:
+    return re.fullmatch(UUID_PATTERN, value) is not None

@@ -13,13 +13,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated
 
 from flask_babel import gettext as _
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select, update
 
 from shared import auth, events, labels
 from shared.db import utcnow
 from shared.errors import ApiError
-from shared.text import clean_text
+from shared.text import StaffId, Uuid, clean_text, is_uuid
 from shared.uow import Unit
 from services.routing import lifecycle
 from services.routing.cases import detail, in_scope, view
@@ -61,7 +61,7 @@ class RejectIn(ActionIn):
 
 
 class ReassignIn(ActionIn):
-    assignee_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    assignee_id: StaffId
 
 
 class EscalateIn(ActionIn):
@@ -75,7 +75,7 @@ class ExtendIn(ActionIn):
 
 
 class MergeIn(ActionIn):
-    into: Annotated[str, StringConstraints(min_length=1, max_length=36)]  # the surviving case's id
+    into: Uuid  # the surviving case's id
 
 
 BODIES: dict[str, type[ActionIn]] = {
@@ -117,6 +117,8 @@ def stale(conn, actor: auth.Staff, case_id: str) -> ApiError:
 
 
 def _visible(conn, actor: auth.Staff, case_id: str):
+    if not is_uuid(case_id):
+        return None
     return conn.execute(select(cases).where(cases.c.id == case_id, in_scope(actor))).first()
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from shared import auth, web
 from shared.errors import ApiError, ErrorResponse, invalid
+from shared.text import OrgCode, StaffId, clean_text
 from shared.events import Category, Status
 from shared.bootstrap import Runtime, bootstrap
 from shared.uow import unit_of_work
@@ -47,7 +48,7 @@ def directory():
 
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    staff_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    staff_id: StaffId
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
@@ -85,13 +86,13 @@ class CaseQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Status | None = None
     category: Category | None = None
-    enterprise: Annotated[str, StringConstraints(max_length=32)] | None = None
-    county: Annotated[str, StringConstraints(max_length=32)] | None = None
+    enterprise: OrgCode | None = None
+    county: OrgCode | None = None
     supervision_level: Annotated[int, Field(ge=0, le=2)] | None = None
     overdue: bool | None = None
     submitted_from: date | None = None
     submitted_to: date | None = None
-    q: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    q: clean_text(1, 100) | None = None
     page: Annotated[int, Field(ge=1, le=100000)] = 1
     per_page: Annotated[int, Field(ge=1, le=100)] = 20
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, time as clock, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
-from shared import auth, scope
+from shared import auth, scope, text
 from shared.db import utcnow
 from services.routing import lifecycle
 from services.routing.deadlines import CST
@@ -70,6 +70,8 @@ def page(conn, staff: auth.Staff, f) -> dict:
 
 
 def detail(conn, staff: auth.Staff, case_id: str) -> dict | None:
+    if not text.is_uuid(case_id):
+        return None
     row = conn.execute(select(cases).where(cases.c.id == case_id, in_scope(staff))).first()
     if row is None:
         return None
