@@ -197,7 +197,7 @@ def json_body(model: type[BaseModel]) -> BaseModel:
         raise ApiError(415, "unsupported_media_type", _("Send the body as application/json."))
     try:
         data = request.get_json()
-    except BadRequest:
+    except (BadRequest, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise ApiError(400, "malformed", _("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise ApiError(422, "invalid_fields", _("The body must be a JSON object."))

@@ -193,3 +193,11 @@ def test_the_status_page_takes_the_answer_as_a_form(resolved):
     assert feedback_events(rt)[0]["payload"]["rating"] == 2
     again = client.post(f"/s/{code}/feedback", data={"satisfied": "true"})
     assert again.status_code == 409
+
+
+@pytest.mark.parametrize("url", ["/api/v1/grievances", "/api/v1/grievances/{code}/feedback"])
+def test_json_nested_deeper_than_the_parser_goes_is_400(resolved, url):
+    client, rt, code = resolved
+    response = client.post(url.format(code=code), data="[" * 30000 + "]" * 30000, content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "malformed"
+    assert feedback_events(rt) == [] and count_rows(rt, "grievances") == 1
