@@ -20,7 +20,8 @@ extend     open → unchanged (resolve_due moves, once)     supervisors
 merge      open → merged (into another open case)         the assigned organisation, supervisors
 =========  =============================================  ==========================================
 
-The worker's feedback, through intake, moves ``resolved`` to ``closed`` (satisfied) or ``reopened``.
+The worker's feedback, through intake, moves ``resolved`` to ``closed`` (satisfied) or ``reopened``;
+no answer within the feedback window closes it too, with feedback "none" (``timers.py``).
 ``closed``, ``rejected`` and ``merged`` are final: nothing moves them again.
 """
 from __future__ import annotations
