@@ -95,10 +95,11 @@ def act(uow: Unit, actor: auth.Staff, case_id: str, action: str, body: ActionIn)
     if body.version != row.version:
         raise stale(conn, actor, case_id)
     if not lifecycle.status_allows(action, row.status):
+        allowed = lifecycle.allowed(actor, row)
         raise ApiError(409, "action_not_allowed", _(
             "A case that is %(status)s does not allow this action. Allowed now: %(allowed)s.",
-            status=labels.shown(labels.STATUS, row.status), allowed=_actions(lifecycle.allowed(actor, row))),
-            allowed=lifecycle.allowed(actor, row))
+            status=labels.shown(labels.STATUS, row.status), allowed=", ".join(allowed) or _("none")),
+            allowed=allowed)
     now = utcnow()
     step = Step(uow, actor, row, action, now, body.internal_note)
     _RULES[action](step, body)
@@ -122,8 +123,27 @@ def _visible(conn, actor: auth.Staff, case_id: str):
     return conn.execute(select(cases).where(cases.c.id == case_id, in_scope(actor))).first()
 
 
-def _actions(names: list[str]) -> str:
-    return ", ".join(names) if names else _("none")
+def record(uow: Unit, row, to: str, now: datetime, actor_id: str | None, actor_role: str, action: str, *,
+           public_note: str | None = None, internal_note: str | None = None, level: int | None = None,
+           changes: dict | None = None, merged_into_grievance_id: str | None = None) -> bool:
+    """One step of a case, whoever takes it: the row moves to ``to`` if it is still at ``row.version``
+    (False, and nothing written, if not), the step joins the history, and a status change or a public
+    note is published as ``case.status_changed``."""
+    conn = uow.conn
+    done = conn.execute(update(cases).where(cases.c.id == row.id, cases.c.version == row.version).values(
+        status=to, updated_at=now, version=row.version + 1, **(changes or {})))
+    if done.rowcount != 1:
+        return False
+    conn.execute(history.insert(), {
+        "case_id": row.id, "at": now, "actor_id": actor_id, "actor_role": actor_role, "from_status": row.status,
+        "to_status": to, "action": action, "supervision_level": level, "public_note": public_note,
+        "internal_note": internal_note})
+    if to != row.status or public_note:
+        uow.emit("case.status_changed", events.CaseStatusChanged(
+            case_id=row.id, grievance_id=row.grievance_id, from_=row.status, to=to, public_note=public_note,
+            actor_role=actor_role, at=now, merged_into_grievance_id=merged_into_grievance_id),
+            correlation_id=row.grievance_id)
+    return True
 
 
 class Step:
@@ -141,21 +161,11 @@ class Step:
         self.merged_into_grievance_id: str | None = None
 
     def commit(self) -> None:
-        conn, row = self.uow.conn, self.row
-        done = conn.execute(update(cases).where(cases.c.id == row.id, cases.c.version == row.version).values(
-            status=self.to, updated_at=self.now, version=row.version + 1, **self.changes))
-        if done.rowcount != 1:  # another change committed between our read and this write
-            raise stale(conn, self.actor, row.id)
-        conn.execute(history.insert(), {
-            "case_id": row.id, "at": self.now, "actor_id": self.actor.id, "actor_role": self.actor.role,
-            "from_status": row.status, "to_status": self.to, "action": self.action,
-            "supervision_level": self.level, "public_note": self.public_note,
-            "internal_note": self.internal_note})
-        if self.to != row.status or self.public_note:
-            self.uow.emit("case.status_changed", events.CaseStatusChanged(
-                case_id=row.id, grievance_id=row.grievance_id, from_=row.status, to=self.to,
-                public_note=self.public_note, actor_role=self.actor.role, at=self.now,
-                merged_into_grievance_id=self.merged_into_grievance_id), correlation_id=row.grievance_id)
+        row = self.row
+        if not record(self.uow, row, self.to, self.now, self.actor.id, self.actor.role, self.action,
+                      public_note=self.public_note, internal_note=self.internal_note, level=self.level,
+                      changes=self.changes, merged_into_grievance_id=self.merged_into_grievance_id):
+            raise stale(self.uow.conn, self.actor, row.id)  # another change committed since our read
         for etype, payload in self.extra_events:
             self.uow.emit(etype, payload, correlation_id=row.grievance_id)
 
@@ -261,14 +271,9 @@ def _merge(step: Step, body: MergeIn) -> None:
         raise ApiError(422, "invalid_fields", _("Some fields are invalid."), {"into": _(
             "Merge into another open case of the same enterprise, within your scope, "
             "of the same kind (about the chair or not).")})
-    kept = conn.execute(update(cases).where(cases.c.id == survivor.id, cases.c.version == survivor.version)
-                        .values(version=survivor.version + 1, updated_at=step.now))
-    if kept.rowcount != 1:
+    if not record(step.uow, survivor, survivor.status, step.now, actor.id, actor.role, "merge",
+                  internal_note=f"← merged {row.id}"):
         raise stale(conn, actor, survivor.id)
-    conn.execute(history.insert(), {
-        "case_id": survivor.id, "at": step.now, "actor_id": actor.id, "actor_role": actor.role,
-        "from_status": survivor.status, "to_status": survivor.status, "action": "merge",
-        "internal_note": f"← merged {row.id}"})
     step.changes["merged_into"] = survivor.id
     step.merged_into_grievance_id = survivor.grievance_id
 
@@ -290,14 +295,5 @@ def feedback(uow: Unit, f: events.GrievanceFeedbackGiven) -> bool:
     start, to = lifecycle.FEEDBACK[f.satisfied]
     if row is None or row.status != start:
         return False
-    now = utcnow()
-    conn.execute(update(cases).where(cases.c.id == row.id)  # the row is locked: no CAS needed
-                 .values(status=to, updated_at=now, version=row.version + 1))
-    said = [f"rating {f.rating}/5" if f.rating is not None else None, f.comment]
-    conn.execute(history.insert(), {
-        "case_id": row.id, "at": now, "actor_id": None, "actor_role": "worker", "from_status": start,
-        "to_status": to, "action": "feedback", "internal_note": _joined(*said)})
-    uow.emit("case.status_changed", events.CaseStatusChanged(
-        case_id=row.id, grievance_id=row.grievance_id, from_=start, to=to, actor_role="worker", at=now),
-        correlation_id=row.grievance_id)
-    return True
+    said = _joined(f"rating {f.rating}/5" if f.rating is not None else None, f.comment)
+    return record(uow, row, to, utcnow(), None, "worker", "feedback", internal_note=said)  # row locked

@@ -12,13 +12,14 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 
-from shared import events, worker
+from shared import worker
 from shared.config import Settings
 from shared.db import utcnow
 from shared.uow import unit_of_work
-from services.routing.models import cases, history, outbox
+from services.routing.actions import record
+from services.routing.models import cases, outbox
 
 GRACE = timedelta(hours=1)
 BATCH = 100
@@ -31,19 +32,11 @@ def close_unanswered(engine: Engine, settings: Settings, now: datetime | None = 
     cutoff = now - timedelta(days=settings.feedback_days) - GRACE
     with unit_of_work(engine, outbox, settings) as uow:
         due = uow.conn.execute(
-            select(cases.c.id, cases.c.grievance_id, cases.c.version)
-            .where(cases.c.status == "resolved", cases.c.resolved_at < cutoff)
+            select(cases).where(cases.c.status == "resolved", cases.c.resolved_at < cutoff)
             .order_by(cases.c.resolved_at).limit(BATCH).with_for_update(skip_locked=True)).all()
-        for case in due:
-            uow.conn.execute(update(cases).where(cases.c.id == case.id).values(
-                status="closed", updated_at=now, version=case.version + 1))
-            uow.conn.execute(history.insert(), {
-                "case_id": case.id, "at": now, "actor_id": None, "actor_role": "system",
-                "from_status": "resolved", "to_status": "closed", "action": "feedback_timeout",
-                "internal_note": f"no feedback within {settings.feedback_days} days: feedback none"})
-            uow.emit("case.status_changed", events.CaseStatusChanged(
-                case_id=case.id, grievance_id=case.grievance_id, from_="resolved", to="closed",
-                actor_role="system", at=now), correlation_id=case.grievance_id)
+        note = f"no feedback within {settings.feedback_days} days: feedback none"
+        for case in due:  # locked above: each step applies
+            record(uow, case, "closed", now, None, "system", "feedback_timeout", internal_note=note)
     return len(due)
 
 
