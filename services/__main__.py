@@ -47,7 +47,7 @@ def web(service, port, workers):
     os.environ["XINSHENG_SERVICE"] = service  # for gunicorn's own log lines
     args = ["gunicorn", "--config", "python:shared.gunicorn_conf", "--no-control-socket",
             "--bind", f"{host}:{port}", "--workers", str(workers), "--chdir", str(REPO_ROOT),
-            f"services.{service}.api:create_app()"]
+            f"services.{service}.app:create_app()"]
     os.execvp(sys.executable, [sys.executable, "-m", *args])
 
 
@@ -72,14 +72,14 @@ def import_directory(path, demo_password):
     from pydantic import ValidationError
     from shared.bootstrap import bootstrap
     from shared.uow import unit_of_work
-    from services.routing import directory
+    from services.routing import config as routing_config, directory
     from services.routing.models import outbox
 
     try:
         d = directory.load(path)
     except (ValidationError, ValueError) as exc:
         raise click.ClickException(f"{path}: {exc}") from None
-    rt = bootstrap("routing")
+    rt = bootstrap(routing_config.load())
     with unit_of_work(rt.engine, outbox, rt.settings) as uow:
         changed = directory.apply(uow, d)
         if demo_password:
@@ -94,8 +94,9 @@ def set_password(staff_id):
     """Set a staff member's password (asked for, or read from standard input; never an argument)."""
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     from shared.bootstrap import bootstrap
+    from services.routing import config as routing_config
     from services.routing.staff import set_password as store
-    rt = bootstrap("routing")
+    rt = bootstrap(routing_config.load())
     with rt.engine.begin() as conn:
         if not store(conn, staff_id, password):
             raise click.ClickException(f"no staff member {staff_id}")

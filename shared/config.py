@@ -1,8 +1,13 @@
-"""Settings, read from the environment in one place."""
+"""Settings, read from the environment in one place.
+
+``Settings`` holds what every service reads; each service's ``config.py`` adds its own fields in a
+subclass and loads it with ``load``.
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,18 +39,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     secret_key: str = "dev-only-secret-change-me"
     max_content_length: int = 64 * 1024
-    rate_limit: str = ""
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_from: str = "xinsheng@localhost"
-    smtp_timeout: float = 10.0
-    public_base_url: str = "http://localhost:8001"
-    feedback_days: int = 7  # how long after a resolution the worker may answer it
+    clock_offset: str = ""  # moves the system's clock, e.g. "36h" (shared.clock)
     var_dir: Path = REPO_ROOT / "var"
 
 
-def load(service: str) -> Settings:
-    """The settings of one service, from the environment."""
+S = TypeVar("S", bound=Settings)
+
+
+def load(service: str, settings_class: type[S] = Settings) -> S:  # type: ignore[assignment]
+    """The settings of one service, from the environment (its own class, or the common fields)."""
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}")
     var_dir = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var"))
@@ -54,4 +56,4 @@ def load(service: str) -> Settings:
         or os.environ.get("DATABASE_URL")
         or f"sqlite:///{var_dir / service}.db"
     )
-    return Settings(service=service, database_url=url, var_dir=var_dir)
+    return settings_class(service=service, database_url=url, var_dir=var_dir)

@@ -21,10 +21,10 @@ from typing import Mapping
 
 from sqlalchemy import Engine, Table
 
-from shared import events, failpoints, logs, metrics, topology
+from shared import clock, events, failpoints, logs, metrics, topology
 from shared.broker import RETRYABLE, Publisher, connect
 from shared.config import Settings
-from shared.db import claim_new, is_transient, utcnow
+from shared.db import claim_new, is_transient
 from shared.uow import Handler, Unit
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class Consumer:
             try:
                 with self.engine.begin() as conn:
                     fresh = claim_new(conn, self.inbox, [
-                        {"event_id": d.envelope.id, "type": d.envelope.type, "processed_at": utcnow()}
+                        {"event_id": d.envelope.id, "type": d.envelope.type, "processed_at": clock.now()}
                         for d in batch])
                     outcomes = {}
                     for d in batch:
@@ -204,7 +204,7 @@ class Consumer:
                               headers={"x-xinsheng-reason": reason[:500],
                                        "x-xinsheng-routing-key": d.method.routing_key,
                                        "x-xinsheng-attempts": attempt,
-                                       "x-xinsheng-failed-at": utcnow().isoformat()})
+                                       "x-xinsheng-failed-at": clock.now().isoformat()})
         finally:
             publisher.close()
         metrics.DEAD_LETTERS.labels(self.settings.service, etype).inc()

@@ -14,10 +14,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 ID = String(36)
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class UTCDateTime(TypeDecorator):
     """A moment in time, always in UTC: ``timestamptz`` on PostgreSQL; on SQLite, which keeps no
     zone, written as UTC and read back as UTC, so stored times compare correctly."""
@@ -43,9 +39,10 @@ class UTCDateTime(TypeDecorator):
 SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
-    """Add the outbox and inbox tables to a service's metadata and return them."""
-    outbox = Table(
+def outbox_table(metadata: MetaData) -> Table:
+    """Add the outbox to a service's metadata: the events it will publish, written in the transaction of
+    the change they tell of (a service that publishes nothing has none)."""
+    return Table(
         "outbox", metadata,
         Column("seq", SEQ, primary_key=True, autoincrement=True),
         Column("event_id", ID, nullable=False, unique=True),
@@ -59,13 +56,16 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
               postgresql_where=text("published_at IS NULL"),
               sqlite_where=text("published_at IS NULL")),
     )
-    inbox = Table(
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    """Add the inbox to a service's metadata: the ids of the events it has handled."""
+    return Table(
         "inbox", metadata,
         Column("event_id", ID, primary_key=True),
         Column("type", String(64), nullable=False),
         Column("processed_at", UTCDateTime(), nullable=False),
     )
-    return outbox, inbox
 
 
 def make_engine(url: str, **kwargs) -> Engine:

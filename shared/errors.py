@@ -1,4 +1,9 @@
-"""The one error shape of every service: ``{"error": {"code", "message", "fields"}}``."""
+"""The one error shape of every service: ``{"error": {"code", "message", "fields"}}``.
+
+The domain raises a ``DomainError`` (no HTTP in it, no wording): its kind says what went wrong
+and its code which rule refused. The HTTP edge (``shared.web``) turns it into an ``ApiError``, the
+answer, in one place, with the message of its code from the service's catalogue.
+"""
 from __future__ import annotations
 
 from pydantic import BaseModel, ValidationError
@@ -28,6 +33,43 @@ class ApiError(Exception):
     def body(self) -> dict:
         return {"error": {"code": self.code, "message": str(self.message), "fields":
                           {k: str(v) for k, v in self.fields.items()}, **self.extra}}
+
+
+class DomainError(Exception):
+    """A rule of the domain refused. ``code`` names the rule for the caller, ``message`` the text the
+    edge shows (the code's own by default), ``params`` fill it, ``fields`` map a field to the message
+    of its own, and ``extra`` are more keys of the answer (e.g. ``allowed``, ``current``)."""
+    kind = "invalid"
+
+    def __init__(self, code: str, *, message: str | None = None, params: dict | None = None,
+                 fields: dict[str, str] | None = None, **extra):
+        super().__init__(code)
+        self.code, self.message = code, message or code
+        self.params, self.fields, self.extra = params or {}, fields or {}, extra
+
+
+class NotFound(DomainError):
+    kind = "not_found"
+
+
+class Unauthenticated(DomainError):
+    kind = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    kind = "forbidden"
+
+
+class Conflict(DomainError):
+    kind = "conflict"
+
+
+class Invalid(DomainError):
+    kind = "invalid"
+
+
+class Throttled(DomainError):
+    kind = "throttled"
 
 
 # The message for each kind of field error pydantic reports; the input is never echoed back.

@@ -5,13 +5,15 @@ registers a new payload model beside the old one.
 """
 from __future__ import annotations
 
+from shared import clock
+
 import uuid
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.db import utcnow
+
 
 CATEGORIES = ("safety_health", "wages", "hours_leave", "contract", "social_insurance", "welfare",
               "workplace", "training_career", "harassment_discrimination", "other")
@@ -172,7 +174,7 @@ def make(etype: str, payload: Frozen, producer: str, correlation_id: str | None 
     version = CURRENT_VERSION[etype]
     if not isinstance(payload, PAYLOADS[(etype, version)]):
         raise TypeError(f"{etype} v{version} takes {PAYLOADS[(etype, version)].__name__}")
-    return Envelope(id=str(uuid.uuid4()), type=etype, version=version, occurred_at=utcnow(),
+    return Envelope(id=str(uuid.uuid4()), type=etype, version=version, occurred_at=clock.now(),
                     producer=producer, correlation_id=correlation_id,
                     payload=payload.model_dump(mode="json", by_alias=True))
 

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from pathlib import Path
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess, values
-from prometheus_client import REGISTRY, CONTENT_TYPE_LATEST
+from prometheus_client import (
+    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess,
+    values,
+)
+from prometheus_client.metrics import MetricWrapperBase
 
 HOST = socket.gethostname()
 
@@ -22,22 +27,58 @@ def process_id(pid: int | None = None) -> str:
     return f"{HOST}-{pid or os.getpid()}"
 
 
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    values.ValueClass = values.MultiProcessValue(process_identifier=process_id)
+_ready = threading.Lock()
+_set_up = False
 
-EVENTS_CONSUMED = Counter("xinsheng_events_consumed_total", "Events taken from the service's queue.",
+
+def setup() -> None:
+    """Make this process's metrics (once, at start, from ``bootstrap``): with a
+    ``PROMETHEUS_MULTIPROC_DIR`` their files are named by host and pid; the files of dead processes
+    are removed; the clock's offset is exported."""
+    global _set_up
+    with _ready:
+        if _set_up:
+            return
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            values.ValueClass = values.MultiProcessValue(process_identifier=process_id)
+        _set_up = True
+    forget_dead_processes()
+    from shared import clock
+    CLOCK_OFFSET.labels().set(clock.offset().total_seconds())
+
+
+class _Lazy:
+    """A metric made at its first use, after ``setup`` chose how values are stored: metrics made at
+    import would be stored before the value class is set."""
+
+    def __init__(self, kind: type[MetricWrapperBase], name: str, doc: str, labels: list[str], **kwargs: Any):
+        self.kind, self.name, self.doc, self.labelnames, self.kwargs = kind, name, doc, labels, kwargs
+        self.metric: Any = None
+
+    def labels(self, *values: Any) -> Any:
+        if self.metric is None:
+            with _ready:
+                if self.metric is None:
+                    self.metric = self.kind(self.name, self.doc, self.labelnames, **self.kwargs)
+        return self.metric.labels(*values) if self.labelnames else self.metric
+
+
+CLOCK_OFFSET = _Lazy(Gauge, "xinsheng_clock_offset_seconds",
+                     "How far CLOCK_OFFSET moves this process's clock from the machine's.", [],
+                     multiprocess_mode="livemax")
+EVENTS_CONSUMED = _Lazy(Counter,"xinsheng_events_consumed_total", "Events taken from the service's queue.",
                           ["service", "type", "outcome"])
-EVENT_SECONDS = Histogram("xinsheng_event_handle_seconds", "Time to handle one event, commit included.",
+EVENT_SECONDS = _Lazy(Histogram,"xinsheng_event_handle_seconds", "Time to handle one event, commit included.",
                           ["service", "type"], buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 5))
-DEAD_LETTERS = Counter("xinsheng_dead_letters_total", "Events this service sent to its dead-letter queue.",
+DEAD_LETTERS = _Lazy(Counter,"xinsheng_dead_letters_total", "Events this service sent to its dead-letter queue.",
                        ["service", "type"])
-EVENTS_PUBLISHED = Counter("xinsheng_events_published_total", "Outbox events confirmed by the broker.",
+EVENTS_PUBLISHED = _Lazy(Counter,"xinsheng_events_published_total", "Outbox events confirmed by the broker.",
                            ["service", "type"])
-PUBLISH_ERRORS = Counter("xinsheng_publish_errors_total", "Outbox publishes that failed and will be retried.",
+PUBLISH_ERRORS = _Lazy(Counter,"xinsheng_publish_errors_total", "Outbox publishes that failed and will be retried.",
                          ["service", "reason"])
-HTTP_REQUESTS = Counter("xinsheng_http_requests_total", "HTTP requests answered.",
+HTTP_REQUESTS = _Lazy(Counter,"xinsheng_http_requests_total", "HTTP requests answered.",
                         ["service", "method", "route", "status"])
-HTTP_SECONDS = Histogram("xinsheng_http_request_seconds", "HTTP request latency.", ["service", "route"],
+HTTP_SECONDS = _Lazy(Histogram,"xinsheng_http_request_seconds", "HTTP request latency.", ["service", "route"],
                          buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
 
 

@@ -15,10 +15,10 @@ from datetime import timedelta
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, Table, delete, func, select, update
 
-from shared import metrics, worker
+from shared import clock, metrics, worker
 from shared.broker import Message, Publisher
 from shared.config import Settings
-from shared.db import utcnow
+
 
 log = logging.getLogger(__name__)
 KEEP_PUBLISHED = timedelta(hours=1)
@@ -50,7 +50,7 @@ class Relay:
             confirmed = [r.seq for r, ok in zip(rows, taken) if ok]
             refused = [r for r, ok in zip(rows, taken) if not ok]
             if confirmed:
-                conn.execute(update(self.outbox).where(t.seq.in_(confirmed)).values(published_at=utcnow()))
+                conn.execute(update(self.outbox).where(t.seq.in_(confirmed)).values(published_at=clock.now()))
             if refused:
                 conn.execute(update(self.outbox).where(t.seq.in_([r.seq for r in refused]))
                              .values(attempts=t.attempts + 1))
@@ -67,7 +67,7 @@ class Relay:
         """Forget rows published more than an hour ago; the table stays small."""
         with self.engine.begin() as conn:
             return conn.execute(delete(self.outbox).where(
-                self.outbox.c.published_at < utcnow() - KEEP_PUBLISHED)).rowcount
+                self.outbox.c.published_at < clock.now() - KEEP_PUBLISHED)).rowcount
 
     def run(self, stop: threading.Event) -> None:
         """Relay until ``stop`` is set, waiting out the broker or the database when they are away."""

@@ -2,6 +2,12 @@
 
 Every service declares all of it, so a message published before its consumer first ran is
 still routed to that consumer's durable queue, never dropped as unroutable.
+
+``BINDINGS`` is the one table of who consumes what. ``shared/`` imports no service, so it cannot
+derive the table from the services' handler tables; instead a test
+(``tests/unit/shared/test_topology.py``) proves that each service's bindings are exactly the event
+types its ``HANDLERS`` handle: an event is never routed to a service that would only ack it as
+ignored, and never handled by a service it is not routed to.
 """
 from __future__ import annotations
 
@@ -11,10 +17,10 @@ DEAD_EXCHANGE = "xinsheng.dead"
 BINDINGS: dict[str, tuple[str, ...]] = {
     "intake": ("case.assigned", "case.status_changed", "enterprise.updated"),
     "routing": ("grievance.submitted", "grievance.feedback_given"),
-    "notify": ("grievance.contact_shared", "case.assigned", "case.status_changed",
-               "case.supervision_raised"),
-    "reports": ("grievance.submitted", "grievance.feedback_given", "case.*", "notification.*",
-                "enterprise.updated"),
+    "notify": ("grievance.contact_shared", "case.assigned", "case.status_changed"),
+    "reports": ("grievance.submitted", "grievance.feedback_given", "case.assigned", "case.status_changed",
+                "case.supervision_raised", "case.deadline_extended", "notification.sent",
+                "notification.failed", "enterprise.updated"),
 }
 
 

@@ -6,9 +6,9 @@ from typing import Callable, Iterator
 
 from sqlalchemy import Connection, Engine, Table
 
-from shared import events
+from shared import clock, events
 from shared.config import Settings
-from shared.db import utcnow
+
 
 
 class Unit:
@@ -24,7 +24,7 @@ class Unit:
         envelope = events.make(etype, payload, self.settings.service, correlation_id)
         self.conn.execute(self.outbox.insert(), dict(
             event_id=envelope.id, type=envelope.type, correlation_id=correlation_id,
-            body=events.encode(envelope).decode(), created_at=utcnow()))
+            body=events.encode(envelope).decode(), created_at=clock.now()))
         return envelope
 
 

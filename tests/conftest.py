@@ -15,9 +15,9 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
-from shared import config
+from shared import clock, config
 from shared.bootstrap import Runtime
-from shared.db import make_engine, utcnow
+from shared.db import make_engine
 
 AMQP_BASE = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -35,8 +35,10 @@ def closed_amqp_url() -> str:
 
 
 def make_settings(service: str, database_url: str, amqp_url: str | None = None, **overrides) -> config.Settings:
-    return config.Settings(service=service, database_url=database_url,
-                           amqp_url=amqp_url or closed_amqp_url(), **overrides)
+    """The service's own settings (its config.Settings), on the given database and broker."""
+    settings_class = importlib.import_module(f"services.{service}.config").Settings
+    return settings_class(service=service, database_url=database_url, amqp_url=amqp_url or closed_amqp_url(),
+                          **overrides)
 
 
 def create_schema(rt: Runtime) -> None:
@@ -66,7 +68,7 @@ def seed_enterprises(rt: Runtime, *codes: str, active: bool = True) -> None:
     with rt.engine.begin() as conn:
         for code in codes or ("E001",):
             conn.execute(enterprises.insert().values(code=code, name=f"企业{code}", county_code="C01",
-                                                     county_name="城关区", active=active, updated_at=utcnow()))
+                                                     county_name="城关区", active=active, updated_at=clock.now()))
 
 
 # -- real RabbitMQ --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""intake's HTTP API (JSON) and app factory."""
+"""intake's HTTP API (JSON); the pages share its parsing and its answers."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
@@ -7,11 +7,9 @@ from pydantic import ValidationError
 from spectree import Response as Doc
 
 from shared import labels, web
-from shared.bootstrap import Runtime, bootstrap
-from shared.errors import ApiError, ErrorResponse, invalid
+from shared.errors import ApiError, ErrorResponse, NotFound, invalid
 from services.intake import grievances, tracking
 from services.intake.config import SERVICE
-from services.intake.models import outbox
 from services.intake.schemas import (EnterpriseList, FeedbackIn, FeedbackReceived, GrievanceCreated,
                                      GrievanceIn, GrievanceStatus)
 
@@ -19,6 +17,17 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 spec = web.new_spec(SERVICE)
 _ERRORS = {f"HTTP_{s}": ErrorResponse for s in (400, 404, 409, 413, 415, 422, 429)}
 _TRUE, _FALSE = {"true", "on", "1", "yes"}, {"false", "off", "0", "no", ""}
+# The message of each code intake's domain may refuse with.
+MESSAGES = {
+    "not_found": lazy_gettext("No demand has this tracking code."),
+    "invalid_tracking_code": lazy_gettext("This is not a valid tracking code; please check it for typos."),
+    "unknown_enterprise": lazy_gettext("No active enterprise has this code."),
+    "idempotency_conflict": lazy_gettext("This Idempotency-Key was already used with a different request."),
+    "feedback_not_resolved": lazy_gettext("This demand is not resolved yet; you can answer once it is."),
+    "feedback_closed": lazy_gettext("This demand is already closed; it takes no more answers."),
+    "feedback_window_closed": lazy_gettext("The time to answer this resolution (%(days)s days) is over."),
+    "feedback_already_given": lazy_gettext("You have already answered this resolution."),
+}
 
 
 @api.get("/enterprises")
@@ -62,7 +71,7 @@ def grievance_feedback(code: str):
     answer = parse_feedback()
     received = give_feedback(code, answer)
     return jsonify(tracking_code=tracking.normalize(code), satisfied=answer.satisfied,
-                   received_at=received.isoformat()), 201
+                   received_at=received), 201
 
 
 def parse_feedback() -> FeedbackIn:
@@ -77,27 +86,15 @@ def form_to_feedback(form) -> dict:
     return data
 
 
-_FEEDBACK_REFUSALS = {
-    "not_resolved": lazy_gettext("This demand is not resolved yet; you can answer once it is."),
-    "closed": lazy_gettext("This demand is already closed; it takes no more answers."),
-    "window_closed": lazy_gettext("The time to answer this resolution (%(days)s days) is over."),
-    "already_given": lazy_gettext("You have already answered this resolution."),
-}
-
-
 def give_feedback(code: str, answer: FeedbackIn):
+    return grievances.give_feedback(web.runtime(), canonical_code(code), answer)
+
+
+def canonical_code(code: str) -> str:
     canonical = tracking.normalize(code)
     if canonical is None:
-        raise ApiError(404, "invalid_tracking_code",
-                       _("This is not a valid tracking code; please check it for typos."))
-    try:
-        received = grievances.give_feedback(web.runtime(), canonical, answer)
-    except grievances.FeedbackRefused as refused:
-        message = str(_FEEDBACK_REFUSALS[refused.reason]) % {"days": web.runtime().settings.feedback_days}
-        raise ApiError(409, f"feedback_{refused.reason}", message) from None
-    if received is None:
-        raise ApiError(404, "not_found", _("No demand has this tracking code."))
-    return received
+        raise NotFound("invalid_tracking_code")
+    return canonical
 
 
 def idempotency_key() -> str | None:
@@ -149,46 +146,22 @@ def form_to_demand(form) -> dict:
 
 
 def submit(demand: GrievanceIn, key: str | None) -> grievances.Submitted:
-    try:
-        return grievances.submit(web.runtime(), demand, key)
-    except grievances.UnknownEnterprise:
-        raise ApiError(422, "invalid_fields", _("Some fields are invalid."),
-                       {"enterprise_code": _("No active enterprise has this code.")}) from None
-    except grievances.IdempotencyConflict:
-        raise ApiError(409, "idempotency_conflict",
-                       _("This Idempotency-Key was already used with a different request.")) from None
+    return grievances.submit(web.runtime(), demand, key)
 
 
 def created_body(result: grievances.Submitted) -> dict:
     return {"tracking_code": result.tracking_code, "status": "registered",
-            "submitted_at": result.submitted_at.isoformat(),
+            "submitted_at": result.submitted_at,
             "status_url": url_for("api.grievance_status", code=result.tracking_code),
             "page_url": url_for("pages.status", code=result.tracking_code)}
 
 
 def status_or_404(code: str) -> dict:
-    canonical = tracking.normalize(code)
-    if canonical is None:
-        raise ApiError(404, "invalid_tracking_code",
-                       _("This is not a valid tracking code; please check it for typos."))
-    found = grievances.public_status(web.runtime(), canonical)
+    found = grievances.public_status(web.runtime(), canonical_code(code))
     if found is None:
-        raise ApiError(404, "not_found", _("No demand has this tracking code."))
+        raise NotFound("not_found")
     found["status_label"] = labels.shown(labels.STATUS, found["status"])
     found["category_label"] = labels.shown(labels.CATEGORY, found["category"])
     for step in found["timeline"]:
         step["label"] = labels.shown(labels.STATUS, step["status"])
     return found
-
-
-def create_app(rt: Runtime | None = None):
-    from services.intake.pages import pages
-
-    rt = rt or bootstrap(SERVICE)
-    app = web.create_app(rt, outbox, import_name=__name__, template_folder="templates")
-    app.register_blueprint(api)
-    app.register_blueprint(pages)
-    web.install_rate_limit(app, rt.settings, ("api.submit_grievance", "api.grievance_feedback", "pages.form",
-                                              "pages.kiosk", "pages.feedback"))
-    spec.register(app)
-    return app

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from shared import events
+from shared import clock, events
 from shared.bootstrap import Runtime
-from shared.db import utcnow
+from shared.errors import Conflict, Invalid, NotFound
 from shared.uow import unit_of_work
 from services.intake import tracking
 from services.intake.models import enterprises, feedback, grievances, outbox, timeline
@@ -23,21 +23,12 @@ from services.intake.schemas import FeedbackIn, GrievanceIn
 FOLLOW_LIMIT = 20  # merges chained deeper than this are not followed (they cannot be made by hand)
 
 
-class UnknownEnterprise(Exception):
-    pass
+class FeedbackRefused(Conflict):
+    """The demand is not waiting for an answer: the code is ``feedback_`` and one of ``not_resolved``,
+    ``closed`` (already written off or rejected), ``window_closed``, ``already_given``."""
 
-
-class IdempotencyConflict(Exception):
-    pass
-
-
-class FeedbackRefused(Exception):
-    """The demand is not waiting for an answer: ``reason`` is one of ``not_resolved``, ``closed``
-    (already written off or rejected), ``window_closed``, ``already_given``."""
-
-    def __init__(self, reason: str, status: str):
-        super().__init__(reason)
-        self.reason, self.status = reason, status
+    def __init__(self, reason: str, days: int):
+        super().__init__(f"feedback_{reason}", params={"days": days})
 
 
 @dataclass(frozen=True)
@@ -73,14 +64,14 @@ def submit(rt: Runtime, demand: GrievanceIn, idempotency_key: str | None) -> Sub
         try:
             with unit_of_work(rt.engine, outbox, rt.settings) as uow:
                 if not _is_active(uow.conn, demand.enterprise_code):
-                    raise UnknownEnterprise(demand.enterprise_code)
+                    raise Invalid("invalid_fields", fields={"enterprise_code": "unknown_enterprise"})
                 return _register(uow, demand, idempotency_key, request_hash)
         except IntegrityError:
             # Either the same Idempotency-Key raced us, or (once in 2^54) the tracking code was taken.
             previous = idempotency_key and _by_key(rt, idempotency_key)
             if previous:
                 if previous.request_hash != request_hash:
-                    raise IdempotencyConflict() from None
+                    raise Conflict("idempotency_conflict") from None
                 return Submitted(previous.tracking_code, previous.submitted_at, replayed=True)
     raise RuntimeError("could not allocate a tracking code")
 
@@ -93,7 +84,7 @@ def _by_key(rt: Runtime, key: str):
 
 
 def _register(uow, demand: GrievanceIn, key: str | None, request_hash: str | None) -> Submitted:
-    gid, code, now = str(uuid.uuid4()), tracking.new(), utcnow()
+    gid, code, now = str(uuid.uuid4()), tracking.new(), clock.now()
     contact = demand.contact if not demand.anonymous else None
     # A constant statement with parameters: compiled once, not rebuilt for every request.
     uow.conn.execute(grievances.insert(), dict(
@@ -124,6 +115,17 @@ def _followed(conn, row):
     return row
 
 
+def _answer(conn, target) -> dict | None:
+    """The worker's answer to the latest resolution, if any (shown back on the status page; the
+    comment is not kept here: it travels to routing only, so a tracking code never shows it)."""
+    if target.resolved_at is None:
+        return None
+    row = conn.execute(select(feedback.c.satisfied, feedback.c.rating, feedback.c.at)
+                       .where(feedback.c.grievance_id == target.id, feedback.c.resolved_at == target.resolved_at)
+                       ).first()
+    return dict(row._mapping) if row else None
+
+
 def _feedback_state(conn, target, days: int, now: datetime) -> tuple[str | None, datetime | None]:
     """Why the answer is refused now (None: it is welcome) and until when the window is open."""
     if target.status != "resolved" or target.resolved_at is None:
@@ -151,11 +153,13 @@ def public_status(rt: Runtime, code: str) -> dict | None:
         if target.id != row.id:
             merged_at = next((s["at"] for s in reversed(steps) if s["status"] == "merged"), row.status_at)
             steps += [s for s in _steps(conn, target.id) if s["at"] > merged_at]
-        refused, until = _feedback_state(conn, target, rt.settings.feedback_days, utcnow())
+        refused, until = _feedback_state(conn, target, rt.settings.feedback_days, clock.now())
+        answer = _answer(conn, target)
     return {"tracking_code": row.tracking_code, "status": target.status, "category": row.category,
             "enterprise_name": name or "", "submitted_at": row.submitted_at,
             "merged": target.id != row.id, "timeline": steps,
-            "feedback": {"open": refused is None, "until": until, "given": refused == "already_given"}}
+            "feedback": {"open": refused is None, "until": until, "given": refused == "already_given",
+                         "answer": answer}}
 
 
 def _steps(conn, grievance_id: str) -> list[dict]:
@@ -164,18 +168,20 @@ def _steps(conn, grievance_id: str) -> list[dict]:
         .where(timeline.c.grievance_id == grievance_id).order_by(timeline.c.at, timeline.c.seq))]
 
 
-def give_feedback(rt: Runtime, code: str, answer: FeedbackIn) -> datetime | None:
+def give_feedback(rt: Runtime, code: str, answer: FeedbackIn) -> datetime:
     """Record the worker's answer to the resolution and send it to routing (satisfied → closed,
-    not → reopened). None when no demand has this code; FeedbackRefused when none is expected."""
+    not → reopened); when it was received. NotFound when no demand has this code; FeedbackRefused
+    when no answer is expected."""
+    days = rt.settings.feedback_days
     try:
         with unit_of_work(rt.engine, outbox, rt.settings) as uow:
             row = uow.conn.execute(select(grievances).where(grievances.c.tracking_code == code)).first()
             if row is None:
-                return None
-            target, now = _followed(uow.conn, row), utcnow()
-            refused, _until = _feedback_state(uow.conn, target, rt.settings.feedback_days, now)
+                raise NotFound("not_found")
+            target, now = _followed(uow.conn, row), clock.now()
+            refused, _until = _feedback_state(uow.conn, target, days, now)
             if refused:
-                raise FeedbackRefused(refused, target.status)
+                raise FeedbackRefused(refused, days)
             uow.conn.execute(feedback.insert(), dict(grievance_id=target.id, resolved_at=target.resolved_at,
                                                      satisfied=answer.satisfied, rating=answer.rating, at=now))
             uow.emit("grievance.feedback_given", events.GrievanceFeedbackGiven(
@@ -183,7 +189,7 @@ def give_feedback(rt: Runtime, code: str, answer: FeedbackIn) -> datetime | None
                 comment=answer.comment), correlation_id=target.id)
             return now
     except IntegrityError:  # the same answer raced us in: the unique round wins once
-        raise FeedbackRefused("already_given", "resolved") from None
+        raise FeedbackRefused("already_given", days) from None
 
 
 def active_enterprises(rt: Runtime) -> list[dict]:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, or_, update
 
-from shared import events
-from shared.db import upsert, utcnow
+from shared import clock, events
+from shared.db import upsert
 from shared.uow import Handler, Unit
 from services.intake.models import enterprises, grievances, timeline
 
@@ -12,7 +12,7 @@ from services.intake.models import enterprises, grievances, timeline
 def enterprise_updated(uow: Unit, envelope: events.Envelope, e: events.EnterpriseUpdated) -> None:
     upsert(uow.conn, enterprises, {"code": e.code, "name": e.name, "county_code": e.county_code,
                                    "county_name": e.county_name, "active": e.active,
-                                   "updated_at": utcnow()}, keys=["code"])
+                                   "updated_at": clock.now()}, keys=["code"])
 
 
 def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) -> None:

@@ -2,10 +2,11 @@
 from sqlalchemy import (Boolean, Column, Index, Integer, MetaData, String, Table, Text,
                         UniqueConstraint)
 
-from shared.db import ID, SEQ, UTCDateTime, messaging_tables
+from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table
 
 metadata = MetaData()
-outbox, inbox = messaging_tables(metadata)
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
 
 enterprises = Table(
     "enterprises", metadata,

@@ -77,10 +77,18 @@ class TimelineEntry(BaseModel):
     note: str | None = None
 
 
+class FeedbackAnswer(BaseModel):
+    """The worker's own answer to the latest resolution, shown back to them (never the comment)."""
+    satisfied: bool
+    rating: int | None = None
+    at: datetime
+
+
 class FeedbackWindow(BaseModel):
     open: bool  # whether an answer is welcome now
     until: datetime | None = None  # the end of the window after the latest resolution
     given: bool  # the worker answered this resolution already
+    answer: FeedbackAnswer | None = None
 
 
 class GrievanceStatus(BaseModel):

@@ -15,11 +15,10 @@ from email.utils import make_msgid
 
 from sqlalchemy import Engine, bindparam, select, update
 
-from shared import events, worker
-from shared.config import Settings
-from shared.db import utcnow
+from shared import clock, events, worker
+
 from shared.uow import unit_of_work
-from services.notify.config import MAX_SEND_ATTEMPTS
+from services.notify.config import Settings
 from services.notify.models import notifications, outbox
 
 log = logging.getLogger(__name__)
@@ -58,7 +57,7 @@ class Dispatcher:
         t = notifications.c
         with unit_of_work(self.engine, outbox, self.settings) as uow:
             rows = uow.conn.execute(select(notifications).where(
-                t.status == "pending", t.next_attempt_at <= utcnow()).order_by(t.next_attempt_at)
+                t.status == "pending", t.next_attempt_at <= clock.now()).order_by(t.next_attempt_at)
                 .limit(self.batch).with_for_update(skip_locked=True)).all()
             for row in rows:
                 self._deliver(uow, row)
@@ -73,11 +72,11 @@ class Dispatcher:
                 error = describe(exc)
         # The "log" channel: the message stays in this notification log, nowhere else (no contact in logs).
         if error is None:
-            values, kind = {"status": "sent", "sent_at": utcnow(), "error": None}, "notification.sent"
-        elif attempt >= MAX_SEND_ATTEMPTS:
+            values, kind = {"status": "sent", "sent_at": clock.now(), "error": None}, "notification.sent"
+        elif attempt >= self.settings.max_send_attempts:
             values, kind = {"status": "failed", "error": error}, "notification.failed"
         else:
-            values, kind = {"error": error, "next_attempt_at": utcnow() + timedelta(seconds=5 * 2 ** attempt)}, None
+            values, kind = {"error": error, "next_attempt_at": clock.now() + timedelta(seconds=5 * 2 ** attempt)}, None
         uow.conn.execute(_RECORD, {"nid": row.id, "attempts": attempt, **values})
         if error:
             log.warning("notification not sent", extra={"notification_id": row.id, "attempt": attempt,

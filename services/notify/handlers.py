@@ -5,8 +5,8 @@ import uuid
 
 from sqlalchemy import select
 
-from shared import events
-from shared.db import insert_ignore, utcnow
+from shared import clock, events
+from shared.db import insert_ignore
 from shared.uow import Handler, Unit
 from services.notify import messages
 from services.notify.models import contacts, notifications
@@ -47,7 +47,7 @@ def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStat
 def queue(uow: Unit, dedup_key: str, kind: str, email: str | None, subject: str, body: str,
           grievance_id: str | None = None, case_id: str | None = None) -> bool:
     """Record a message to send, once per ``dedup_key``. Without SMTP it goes to the log channel."""
-    now = utcnow()
+    now = clock.now()
     channel = "email" if uow.settings.smtp_host and email else "log"
     return insert_ignore(uow.conn, notifications, {
         "id": str(uuid.uuid4()), "dedup_key": dedup_key, "grievance_id": grievance_id,

@@ -4,16 +4,9 @@ No message carries a demand's description or the worker's identity to staff.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
-from shared import events
+from shared import clock, events
 from shared.i18n import both, translate
 from shared.labels import CATEGORY, STATUS
-from services.routing.deadlines import CST
-
-
-def _local(at: datetime) -> str:
-    return at.astimezone(CST).strftime("%Y-%m-%d %H:%M")
 
 
 def _category(code: str | None, locale: str) -> str:
@@ -28,8 +21,8 @@ def case_assigned(e: events.CaseAssigned) -> tuple[str, str]:
                      + translate(locale, "Case: %(case)s", case=e.case_id) + "\n"
                      + translate(locale, "Category: %(category)s", category=_category(e.category, locale)) + "\n"
                      + translate(locale, "Enterprise: %(enterprise)s", enterprise=e.enterprise_code or "") + "\n"
-                     + translate(locale, "Accept by: %(due)s", due=_local(e.accept_due)) + "\n"
-                     + translate(locale, "Resolve by: %(due)s", due=_local(e.resolve_due)))
+                     + translate(locale, "Accept by: %(due)s", due=clock.for_people(e.accept_due)) + "\n"
+                     + translate(locale, "Resolve by: %(due)s", due=clock.for_people(e.resolve_due)))
     return subject, "\n\n----\n\n".join(parts)
 
 

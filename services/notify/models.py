@@ -1,10 +1,11 @@
 """notify's tables: the contacts named workers left, and the notification log."""
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
 
-from shared.db import ID, UTCDateTime, messaging_tables
+from shared.db import ID, UTCDateTime, inbox_table, outbox_table
 
 metadata = MetaData()
-outbox, inbox = messaging_tables(metadata)
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
 
 contacts = Table(
     "contacts", metadata,

@@ -3,14 +3,14 @@ from shared import worker
 from shared.bootstrap import bootstrap
 from shared.consumer import Consumer
 from shared.outbox import Relay
-from services.notify.config import SERVICE
+from services.notify import config
 from services.notify.dispatcher import Dispatcher
 from services.notify.handlers import HANDLERS
 from services.notify.models import inbox, outbox
 
 
 def main() -> None:
-    rt = bootstrap(SERVICE)
+    rt = bootstrap(config.load())
     worker.run([
         ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
         ("dispatcher", Dispatcher(rt.settings, rt.engine).run),

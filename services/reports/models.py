@@ -1,10 +1,10 @@
 """reports' facts: one row per demand (no description, no contact), enterprises, notifications."""
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
 
-from shared.db import ID, UTCDateTime, messaging_tables
+from shared.db import ID, UTCDateTime, inbox_table
 
 metadata = MetaData()
-outbox, inbox = messaging_tables(metadata)  # reports publishes nothing yet; the outbox keeps the layout uniform
+inbox = inbox_table(metadata)  # reports publishes nothing: it has no outbox
 
 enterprises = Table(
     "enterprises", metadata,

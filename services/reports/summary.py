@@ -5,13 +5,12 @@ demand that is half-known.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select, true
 
-from shared import auth, scope
+from shared import auth, clock, scope
 
-from services.routing.deadlines import CST
 from services.reports.models import enterprises, facts
 
 OPEN = ("registered", "assigned", "accepted", "in_progress", "reopened")
@@ -29,9 +28,9 @@ def in_scope(staff: auth.Staff | None):
 def _period(start: date | None, end: date | None):
     conds = [facts.c.submitted_at.is_not(None)]
     if start:
-        conds.append(facts.c.submitted_at >= datetime.combine(start, time(), CST))
+        conds.append(facts.c.submitted_at >= clock.day_start(start))
     if end:
-        conds.append(facts.c.submitted_at < datetime.combine(end + timedelta(days=1), time(), CST))
+        conds.append(facts.c.submitted_at < clock.day_start(end + timedelta(days=1)))
     return conds
 
 

@@ -2,11 +2,11 @@
 from shared import worker
 from shared.bootstrap import bootstrap
 from shared.consumer import Consumer
-from services.reports.config import SERVICE
+from services.reports import config
 from services.reports.handlers import HANDLERS
-from services.reports.models import inbox, outbox
+from services.reports.models import inbox
 
 
 def main() -> None:
-    rt = bootstrap(SERVICE)
-    worker.run([("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run)])
+    rt = bootstrap(config.load())
+    worker.run([("consumer", Consumer(rt.settings, rt.engine, inbox, None, HANDLERS).run)])

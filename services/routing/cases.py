@@ -2,14 +2,12 @@
 pages and history."""
 from __future__ import annotations
 
-from datetime import date, datetime, time as clock, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
-from shared import auth, scope, text
-from shared.db import utcnow
+from shared import auth, clock, scope, text
 from services.routing import lifecycle
-from services.routing.deadlines import CST
 from services.routing.models import cases, history
 
 CLOSED = ("resolved", *lifecycle.FINAL)
@@ -26,10 +24,6 @@ def _overdue(now: datetime):
                and_(cases.c.status.not_in(CLOSED), cases.c.resolve_due < now))
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, clock(), CST)
-
-
 def filters(f) -> list:
     """Conditions for the query parameters of the case list (a validated CaseQuery)."""
     conds = []
@@ -39,11 +33,12 @@ def filters(f) -> list:
         if value is not None:
             conds.append(column == value)
     if f.overdue is not None:
-        conds.append(_overdue(utcnow()) if f.overdue else ~_overdue(utcnow()))
+        now = clock.now()
+        conds.append(_overdue(now) if f.overdue else ~_overdue(now))
     if f.submitted_from:
-        conds.append(cases.c.submitted_at >= _day_start(f.submitted_from))
+        conds.append(cases.c.submitted_at >= clock.day_start(f.submitted_from))
     if f.submitted_to:
-        conds.append(cases.c.submitted_at < _day_start(f.submitted_to + timedelta(days=1)))
+        conds.append(cases.c.submitted_at < clock.day_start(f.submitted_to + timedelta(days=1)))
     if f.q:
         pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conds.append(cases.c.description.like(pattern, escape="\\"))

@@ -7,12 +7,12 @@ Sundays are the days off.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import chinese_calendar
 
-CST = ZoneInfo("Asia/Shanghai")
+from shared import clock
+
 RESOLVE_DAYS = 15
 
 
@@ -32,14 +32,10 @@ def add_working_days(start: date, n: int) -> date:
     return day
 
 
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), CST).astimezone(timezone.utc)
-
-
 def accept_due(assigned_at: datetime, category: str, urgency: str) -> datetime:
     days = 1 if urgency == "urgent" or category == "safety_health" else 2
-    return _end_of(add_working_days(assigned_at.astimezone(CST).date(), days))
+    return clock.day_end(add_working_days(clock.local(assigned_at).date(), days))
 
 
 def resolve_due(assigned_at: datetime) -> datetime:
-    return _end_of(assigned_at.astimezone(CST).date() + timedelta(days=RESOLVE_DAYS))
+    return clock.day_end(clock.local(assigned_at).date() + timedelta(days=RESOLVE_DAYS))

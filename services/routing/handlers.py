@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 import uuid
 
-from shared import events
-from shared.db import insert_ignore, utcnow
+from shared import clock, events
+from shared.db import insert_ignore
 from shared.uow import Handler, Unit
 from services.routing import actions, deadlines, rules
 from services.routing.models import cases, history
@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.GrievanceSubmitted) -> None:
     assignee, county = rules.route(rules.snapshot(uow.conn), g.enterprise_code, g.about_chair)
-    now, case_id = utcnow(), str(uuid.uuid4())
+    now, case_id = clock.now(), str(uuid.uuid4())
     accept_due, resolve_due = deadlines.accept_due(now, g.category, g.urgency), deadlines.resolve_due(now)
     if not insert_ignore(uow.conn, cases, dict(
         id=case_id, grievance_id=g.grievance_id, enterprise_code=g.enterprise_code, county_code=county,

@@ -1,10 +1,11 @@
 """routing's tables: the organisation directory and the cases with their append-only history."""
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
-from shared.db import ID, SEQ, UTCDateTime, messaging_tables
+from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table
 
 metadata = MetaData()
-outbox, inbox = messaging_tables(metadata)
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
 
 counties = Table(
     "counties", metadata,

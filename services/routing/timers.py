@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from shared import worker
-from shared.config import Settings
-from shared.db import utcnow
+from shared import clock, worker
+from services.routing.config import Settings
 from shared.uow import unit_of_work
-from services.routing.actions import record
 from services.routing.models import cases, outbox
+from services.routing.steps import Step
 
 GRACE = timedelta(hours=1)
 BATCH = 100
@@ -28,7 +27,7 @@ EVERY_SECONDS = 60.0
 
 def close_unanswered(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
     """Close one batch of resolved cases whose feedback window (plus the grace) is over; how many."""
-    now = now or utcnow()
+    now = now or clock.now()
     cutoff = now - timedelta(days=settings.feedback_days) - GRACE
     with unit_of_work(engine, outbox, settings) as uow:
         due = uow.conn.execute(
@@ -36,7 +35,7 @@ def close_unanswered(engine: Engine, settings: Settings, now: datetime | None = 
             .order_by(cases.c.resolved_at).limit(BATCH).with_for_update(skip_locked=True)).all()
         note = f"no feedback within {settings.feedback_days} days: feedback none"
         for case in due:  # locked above: each step applies
-            record(uow, case, "closed", now, None, "system", "feedback_timeout", internal_note=note)
+            Step(case, "feedback_timeout", "closed", None, "system", now, internal_note=note).write(uow)
     return len(due)
 
 

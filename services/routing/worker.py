@@ -3,14 +3,14 @@ from shared import worker
 from shared.bootstrap import bootstrap
 from shared.consumer import Consumer
 from shared.outbox import Relay
-from services.routing.config import SERVICE
+from services.routing import config
 from services.routing.handlers import HANDLERS
 from services.routing.models import inbox, outbox
 from services.routing.timers import FeedbackTimer
 
 
 def main() -> None:
-    rt = bootstrap(SERVICE)
+    rt = bootstrap(config.load())
     worker.run([
         ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
         ("relay", Relay(rt.settings, rt.engine, outbox).run),

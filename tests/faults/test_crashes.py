@@ -13,10 +13,10 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from shared import deadletters, events
+from shared import clock, deadletters, events
 from shared.broker import Publisher
 from shared.config import Settings
-from shared.db import utcnow
+
 from shared.procs import wait_until
 from tests.conftest import PG_ADMIN_URL
 from tests.e2e.harness import Xinsheng
@@ -122,7 +122,7 @@ def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_rest_flow(xs)
     poison = events.make("grievance.submitted", events.GrievanceSubmitted(
         grievance_id=gid, tracking_code="AAAA-BBBB-CCCC", enterprise_code="E001", category="wages",
         urgency="normal", channel="web", anonymous=True, about_chair=False, description="毒消息测试",
-        submitted_at=utcnow()), "test", gid)
+        submitted_at=clock.now()), "test", gid)
     settings = Settings(service="intake", database_url="sqlite://", amqp_url=xs.env["AMQP_URL"])
     publisher = Publisher(settings)
     publisher.publish(poison.type, events.encode(poison), message_id=poison.id, type=poison.type)

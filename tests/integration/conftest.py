@@ -3,10 +3,10 @@ import pytest
 
 from shared.uow import unit_of_work
 from services.routing import directory
-from services.routing.api import create_app
+from services.routing.app import create_app
 from services.routing.models import outbox
 from tests.conftest import DEMO_DIRECTORY
-from tests.unit.routing_client import SECRET
+from tests.support.routing import SECRET
 
 
 @pytest.fixture

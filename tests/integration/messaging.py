@@ -64,5 +64,5 @@ def depth(settings: Settings, queue: str) -> int:
         conn.close()
 
 
-def consumer(rt, handlers, inbox, outbox) -> Consumer:
+def consumer(rt, handlers, inbox, outbox=None) -> Consumer:
     return Consumer(rt.settings, rt.engine, inbox, outbox, handlers)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from shared import events
 from shared.uow import Unit
 from services.routing import actions
-from services.routing.deadlines import CST
+from shared.clock import CST
 from services.routing.models import cases, history, outbox
-from tests.unit.routing_client import ADMIN, CHAIR, CITY, COUNTY, submit
+from tests.support.routing import ADMIN, CHAIR, CITY, COUNTY, submit
 
 pytestmark = pytest.mark.integration
 ROUNDS = 20

@@ -8,11 +8,11 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from shared import deadletters, events, topology
-from shared.db import utcnow
+from shared import clock, deadletters, events, topology
+
 from shared.procs import wait_until
 from services.reports import handlers as reports
-from services.reports.models import facts, inbox, outbox
+from services.reports.models import facts, inbox
 from tests.integration.messaging import consumer, depth, drain, publish, running
 
 pytestmark = pytest.mark.integration
@@ -22,7 +22,7 @@ def submitted(**overrides) -> events.Envelope:
     gid = str(uuid.uuid4())
     payload = dict(grievance_id=gid, tracking_code="ABCD-EFGH-JKMN", enterprise_code="E001",
                    category="wages", urgency="normal", channel="web", anonymous=True, about_chair=False,
-                   description="工资拖欠三个月", submitted_at=utcnow())
+                   description="工资拖欠三个月", submitted_at=clock.now())
     payload.update(overrides)
     return events.make("grievance.submitted", events.GrievanceSubmitted(**payload), "intake", gid)
 
@@ -38,7 +38,7 @@ def reports_rt(pg_runtime):
 
 
 def test_event_is_committed_then_acked(reports_rt):
-    with running(consumer(reports_rt, reports.HANDLERS, inbox, outbox).run):
+    with running(consumer(reports_rt, reports.HANDLERS, inbox).run):
         publish(reports_rt.settings, submitted())
         wait_until(lambda: fact_count(reports_rt) == 1, 20, what="the fact row")
     assert depth(reports_rt.settings, topology.queue_name("reports")) == 0
@@ -46,7 +46,7 @@ def test_event_is_committed_then_acked(reports_rt):
 
 def test_duplicate_event_is_acked_and_ignored(reports_rt):
     event = submitted()
-    with running(consumer(reports_rt, reports.HANDLERS, inbox, outbox).run):
+    with running(consumer(reports_rt, reports.HANDLERS, inbox).run):
         publish(reports_rt.settings, event, event, event)
         wait_until(lambda: depth(reports_rt.settings, topology.queue_name("reports")) == 0, 20,
                    what="the queue to drain")
@@ -66,7 +66,7 @@ def test_poison_event_is_dead_lettered_with_its_reason_and_the_rest_flow(reports
         reports.grievance_submitted(uow, envelope, payload)
 
     handlers = {**reports.HANDLERS, "grievance.submitted": fragile}
-    with running(consumer(reports_rt, handlers, inbox, outbox).run):
+    with running(consumer(reports_rt, handlers, inbox).run):
         publish(reports_rt.settings, poison, *(submitted() for _ in range(5)))
         wait_until(lambda: fact_count(reports_rt) == 5, 30, what="the healthy events")
         dead = wait_until(lambda: deadletters.list_dead(reports_rt.settings, "reports"), 30,
@@ -82,7 +82,7 @@ def test_poison_event_is_dead_lettered_with_its_reason_and_the_rest_flow(reports
 
 
 def test_undecodable_message_is_dead_lettered_at_once(reports_rt):
-    with running(consumer(reports_rt, reports.HANDLERS, inbox, outbox).run):
+    with running(consumer(reports_rt, reports.HANDLERS, inbox).run):
         publish(reports_rt.settings, raw=b"{not json", routing_key="grievance.submitted")
         dead = wait_until(lambda: deadletters.list_dead(reports_rt.settings, "reports"), 20,
                           what="the dead letter")
@@ -98,7 +98,7 @@ def test_slow_handler_keeps_heartbeats_and_is_acked_once(pg_runtime):
         time.sleep(4)  # four heartbeat intervals: the broker would drop a starved connection
         reports.grievance_submitted(uow, envelope, payload)
 
-    with running(consumer(rt, {"grievance.submitted": slow}, inbox, outbox).run):
+    with running(consumer(rt, {"grievance.submitted": slow}, inbox).run):
         publish(rt.settings, submitted())
         wait_until(lambda: fact_count(rt) == 1, 30, what="the slow event")
         time.sleep(3)
@@ -110,7 +110,7 @@ def test_consumer_waits_for_a_broker_that_is_not_there_yet(reports_rt):
     from tests.conftest import closed_amqp_url
 
     absent = reports_rt.settings.model_copy(update={"amqp_url": closed_amqp_url()})
-    c = consumer(reports_rt, reports.HANDLERS, inbox, outbox)
+    c = consumer(reports_rt, reports.HANDLERS, inbox)
     c.settings = absent
     with running(c.run):
         time.sleep(1.5)  # it retries with backoff rather than dying

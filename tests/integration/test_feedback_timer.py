@@ -6,12 +6,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from shared.db import utcnow
+
+from shared import clock
 from shared.uow import unit_of_work
 from services.routing import directory, timers
 from services.routing.models import cases, history, outbox
 from tests.conftest import DEMO_DIRECTORY
-from tests.unit.routing_client import submit
+from tests.support.routing import submit
 
 
 def test_concurrent_sweeps_close_each_unanswered_case_once(pg_runtime):
@@ -20,7 +21,7 @@ def test_concurrent_sweeps_close_each_unanswered_case_once(pg_runtime):
         directory.apply(uow, directory.load(DEMO_DIRECTORY))
     ids = [submit(rt, "E001") for _ in range(250)]
     with rt.engine.begin() as conn:
-        conn.execute(update(cases).values(status="resolved", resolved_at=utcnow() - timedelta(days=9)))
+        conn.execute(update(cases).values(status="resolved", resolved_at=clock.now() - timedelta(days=9)))
     closed, barrier = [], threading.Barrier(4)
 
     def sweep():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from services.reports.api import create_app as reports_app
+from services.reports.app import create_app as reports_app
 from services.routing.models import history
-from tests.unit.routing_client import CHAIR, CITY, SECRET, submit
+from tests.support.routing import CHAIR, CITY, SECRET, submit
 
 pytestmark = pytest.mark.integration
 NUL = "e001\x00chair"

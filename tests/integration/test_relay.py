@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from shared import events, topology
+from shared import clock, events, topology
 from shared.outbox import Relay
 from shared.uow import unit_of_work
 from services.intake.models import outbox
@@ -92,11 +92,10 @@ def test_a_row_committed_after_a_later_one_is_still_published(intake_rt):
 
 
 def test_an_event_nobody_listens_to_stays_unpublished_and_does_not_block_the_rest(intake_rt):
-    from shared.db import utcnow
 
     with intake_rt.engine.begin() as conn:
         conn.execute(outbox.insert().values(event_id=str(uuid.uuid4()), type="nobody.listens",
-                                            body="{}", created_at=utcnow()))
+                                            body="{}", created_at=clock.now()))
     ids = emit(intake_rt, 3)
     relay = Relay(intake_rt.settings, intake_rt.engine, outbox)
     assert relay.run_once() == 3

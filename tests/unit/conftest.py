@@ -1,8 +1,8 @@
 """Fixtures of the unit tests."""
 import pytest
 
-from tests.unit.intake_client import make_intake
-from tests.unit.routing_client import make_ledger
+from tests.support.intake import make_intake
+from tests.support.routing import make_ledger
 
 
 @pytest.fixture
@@ -13,5 +13,5 @@ def intake(sqlite_runtime):
 
 @pytest.fixture
 def ledger(sqlite_runtime):
-    """routing's test client on the demo directory with five cases (see tests.unit.routing_client)."""
+    """routing's test client on the demo directory with five cases (see tests.support.routing)."""
     return make_ledger(sqlite_runtime)

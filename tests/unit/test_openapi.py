@@ -18,7 +18,7 @@ def app(request, sqlite_runtime):
     rt = sqlite_runtime(request.param)
     if request.param == "intake":
         seed_enterprises(rt, "E001")
-    application = importlib.import_module(f"services.{request.param}.api").create_app(rt)
+    application = importlib.import_module(f"services.{request.param}.app").create_app(rt)
     application.testing = True
     return application
 
@@ -44,7 +44,7 @@ def test_every_api_route_is_documented(app):
 @pytest.mark.parametrize("action", ["accept", "note", "resolve", "reject", "reassign", "escalate", "extend",
                                     "merge"])
 def test_every_case_action_is_its_own_documented_endpoint(sqlite_runtime, action):
-    from services.routing.api import create_app
+    from services.routing.app import create_app
     paths = documented(create_app(sqlite_runtime("routing")))
     operation = paths[f"/api/v1/cases/{{case_id}}/{action}"]["post"]
     assert ACTION_ERRORS <= set(operation["responses"])
@@ -52,8 +52,8 @@ def test_every_case_action_is_its_own_documented_endpoint(sqlite_runtime, action
 
 
 def test_the_ledger_and_the_reports_document_their_staff_errors(sqlite_runtime):
-    from services.reports.api import create_app as reports_app
-    from services.routing.api import create_app as routing_app
+    from services.reports.app import create_app as reports_app
+    from services.routing.app import create_app as routing_app
     ledger = documented(routing_app(sqlite_runtime("routing")))
     assert STAFF_ERRORS <= set(ledger["/api/v1/cases"]["get"]["responses"])
     assert STAFF_ERRORS <= set(ledger["/api/v1/cases/{case_id}"]["get"]["responses"])
@@ -61,6 +61,6 @@ def test_the_ledger_and_the_reports_document_their_staff_errors(sqlite_runtime):
 
 
 def test_the_feedback_documents_its_refusals(sqlite_runtime):
-    from services.intake.api import create_app
+    from services.intake.app import create_app
     operation = documented(create_app(sqlite_runtime("intake")))["/api/v1/grievances/{code}/feedback"]["post"]
     assert {"201", "400", "404", "409", "413", "415", "422", "429"} <= set(operation["responses"])

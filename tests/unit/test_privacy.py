@@ -15,17 +15,12 @@ import sqlalchemy as sa
 from shared import events
 from shared.uow import unit_of_work
 from services.intake import grievances
-from services.intake.models import outbox as intake_outbox
 from services.intake.schemas import GrievanceIn
 from services.notify.dispatcher import Dispatcher
-from services.notify.handlers import HANDLERS as NOTIFY
-from services.notify.models import outbox as notify_outbox
-from services.reports.handlers import HANDLERS as REPORTS
-from services.reports.models import outbox as reports_outbox
 from services.routing import directory
-from services.routing.handlers import HANDLERS as ROUTING
 from services.routing.models import outbox as routing_outbox
 from tests.conftest import DEMO_DIRECTORY, free_port, seed_enterprises
+from tests.support.events import handle, published
 
 MARK = uuid.uuid4().hex
 DESCRIPTION = f"车间噪音太大 privacy-marker-{MARK} the workshop is too loud"
@@ -34,10 +29,6 @@ PHONE_DIGITS = "139" + str(int(MARK[:12], 16))[-8:].zfill(8)
 PHONE = f"+86 {PHONE_DIGITS}"
 EMAIL = f"worker-{MARK[:12]}@example.org"
 CONTACT = (NAME, PHONE, PHONE_DIGITS, EMAIL)
-OUTBOXES = {"intake": intake_outbox, "routing": routing_outbox, "reports": reports_outbox,
-            "notify": notify_outbox}
-
-
 def named_demand() -> GrievanceIn:
     return GrievanceIn.model_validate({
         "enterprise_code": "E001", "category": "harassment_discrimination", "description": DESCRIPTION,
@@ -45,20 +36,10 @@ def named_demand() -> GrievanceIn:
         "contact": {"name": NAME, "phone": PHONE, "email": EMAIL}})
 
 
-def published(rt) -> list[tuple[events.Envelope, events.Frozen]]:
-    """Everything a service wrote to its outbox, as its consumers will decode it."""
-    table = OUTBOXES[rt.settings.service]
-    with rt.engine.connect() as conn:
-        bodies = conn.execute(sa.select(table.c.body).order_by(table.c.seq)).scalars().all()
-    return [events.decode(body.encode()) for body in bodies]
-
-
-def consume(rt, handlers: dict, delivered: list[tuple[events.Envelope, events.Frozen]]) -> None:
-    """Hand the events a service is bound to to its handlers, one transaction each."""
+def consume(rt, delivered: list[tuple[events.Envelope, events.Frozen]]) -> None:
+    """Hand the events to the service's handlers (those it does not handle are ignored)."""
     for envelope, payload in delivered:
-        if envelope.type in handlers:
-            with unit_of_work(rt.engine, OUTBOXES[rt.settings.service], rt.settings) as uow:
-                handlers[envelope.type](uow, envelope, payload)
+        handle(rt, envelope, payload)
 
 
 def record_text(record: logging.LogRecord) -> str:
@@ -92,10 +73,10 @@ def services(sqlite_runtime, caplog):
 
     grievances.submit(rts["intake"], named_demand(), idempotency_key=f"privacy-{MARK}")
     from_intake = published(rts["intake"])
-    consume(rts["routing"], ROUTING, from_intake)
+    consume(rts["routing"], from_intake)
     from_routing = [e for e in published(rts["routing"]) if e[0].type != "enterprise.updated"]
-    consume(rts["reports"], REPORTS, from_intake + from_routing)
-    consume(rts["notify"], NOTIFY, from_intake + from_routing)
+    consume(rts["reports"], from_intake + from_routing)
+    consume(rts["notify"], from_intake + from_routing)
     Dispatcher(rts["notify"].settings, rts["notify"].engine).run_once()
     logging.getLogger("xinsheng.test").debug("capture probe")
     return rts

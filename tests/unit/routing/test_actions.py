@@ -12,9 +12,9 @@ from sqlalchemy import select
 from shared import auth, events
 from shared.uow import Unit
 from services.routing import actions, lifecycle
-from services.routing.deadlines import CST
+from shared.clock import CST
 from services.routing.models import cases, history, outbox
-from tests.unit.routing_client import (
+from tests.support.routing import (
     ADMIN, CHAIR, CHAIR_2, CITY, COUNTY, COUNTY_2, COUNTY_10, SECRET, as_, submit,
 )
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from shared.db import utcnow
-from tests.unit.intake_client import count_rows, grievance_id, move, post_json, stored
+
+from shared import clock
+from tests.support.intake import count_rows, grievance_id, move, post_json, stored
 
 OK = {"satisfied": True, "rating": 5}
 UNHAPPY = {"satisfied": False, "rating": 2, "comment": "噪音还是很大 still too loud"}
@@ -107,12 +108,12 @@ def test_the_window_closes_after_seven_days(intake):
     code = new_demand(client)
     with rt.engine.begin() as conn:  # submitted three weeks ago
         conn.execute(sa.text("UPDATE grievances SET submitted_at = :t, status_at = :t"),
-                     {"t": utcnow() - timedelta(days=21)})
-    move(rt, code, "resolved", at=utcnow() - timedelta(days=7, minutes=1))
+                     {"t": clock.now() - timedelta(days=21)})
+    move(rt, code, "resolved", at=clock.now() - timedelta(days=7, minutes=1))
     response = answer(client, code, OK)
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "feedback_window_closed"
     assert "7" in response.get_json()["error"]["message"]
-    move(rt, code, "resolved", at=utcnow() - timedelta(days=6, hours=23))  # resolved again, later
+    move(rt, code, "resolved", at=clock.now() - timedelta(days=6, hours=23))  # resolved again, later
     assert answer(client, code, OK).status_code == 201
 
 

@@ -11,11 +11,12 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from shared import events
-from shared.db import utcnow
+from shared import clock, events
+
 from shared.uow import unit_of_work
 from services.routing import deadlines, directory, handlers
 from services.routing.models import cases, history, outbox
+from tests.support.events import deliver, last_seq, payloads
 from tests.conftest import DEMO_DIRECTORY
 
 
@@ -39,15 +40,7 @@ def county(data: dict, code: str) -> dict:
 
 def emitted(rt, etype: str, after: int = 0) -> list[events.Frozen]:
     """The payloads of one event type in the outbox, after sequence number ``after``."""
-    with rt.engine.connect() as conn:
-        bodies = conn.execute(select(outbox.c.body).where(outbox.c.type == etype, outbox.c.seq > after)
-                              .order_by(outbox.c.seq)).scalars().all()
-    return [events.decode(body.encode())[1] for body in bodies]
-
-
-def last_seq(rt) -> int:
-    with rt.engine.connect() as conn:
-        return conn.execute(select(func.coalesce(func.max(outbox.c.seq), 0))).scalar()
+    return payloads(rt, etype, after)
 
 
 def apply_directory(rt, data: dict) -> list[events.EnterpriseUpdated]:
@@ -71,15 +64,13 @@ def grievance(enterprise_code: str = "E001", **changes) -> events.GrievanceSubmi
     fields = dict(grievance_id=str(uuid.uuid4()), tracking_code="ABCD-EFGH-JKMN",
                   enterprise_code=enterprise_code, category="workplace", urgency="normal", channel="kiosk",
                   anonymous=True, about_chair=False,
-                  description="车间噪音太大 the workshop is too loud", submitted_at=utcnow())
+                  description="车间噪音太大 the workshop is too loud", submitted_at=clock.now())
     return events.GrievanceSubmitted(**(fields | changes))
 
 
 def submit(rt, g: events.GrievanceSubmitted) -> None:
     """Run the handler as the consumer would, each time under a new event id."""
-    envelope = events.make("grievance.submitted", g, "intake", g.grievance_id)
-    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
-        handlers.grievance_submitted(uow, envelope, g)
+    deliver(rt, g, producer="intake")
 
 
 def assignee_of(rt, enterprise_code: str, **changes) -> events.Assignee:

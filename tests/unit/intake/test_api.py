@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from services.intake import tracking
-from tests.unit.intake_client import DEMAND, URL, count_rows, make_intake, post_json, stored
+from tests.support.intake import DEMAND, URL, count_rows, make_intake, post_json, stored
 
 CODE_FORMAT = re.compile(r"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$")
 CONTACT = {"name": "李四", "phone": "13800138000", "email": "lisi@example.com"}

@@ -11,7 +11,7 @@ import chinese_calendar
 import pytest
 
 from services.routing import deadlines
-from services.routing.deadlines import CST
+from shared.clock import CST
 
 YEAR = 2026
 BEYOND_DATA = date(2027, 3, 5)  # a Friday

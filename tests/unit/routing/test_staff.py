@@ -9,7 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 from shared import auth
 from shared.uow import unit_of_work
 from services.routing import directory, staff
-from services.routing.api import create_app
+from services.routing.app import create_app
 from services.routing.models import outbox
 from tests.conftest import DEMO_DIRECTORY
 
@@ -116,7 +116,7 @@ def test_a_role_not_allowed_gets_403(sqlite_runtime):
     from shared.bootstrap import Runtime
 
     rt = sqlite_runtime("routing", secret_key="k")
-    app = web.create_app(rt, outbox, import_name=__name__)
+    app = web.create_app(rt, import_name=__name__, outbox=outbox)
 
     @app.get("/city-only")
     @auth.require_staff("city_officer")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from shared import clock
 from tests.conftest import seed_enterprises
+from tests.support.events import deliver
 
 URL = "/api/v1/grievances"
 DEMAND = {"enterprise_code": "E001", "category": "wages", "description": "工资已经拖欠三个月了。"}
@@ -11,7 +13,7 @@ DEMAND = {"enterprise_code": "E001", "category": "wages", "description": "工资
 
 def make_intake(sqlite_runtime, **overrides):
     """intake's test client on a fresh database holding active E001, E002 and inactive E900."""
-    from services.intake.api import create_app
+    from services.intake.app import create_app
     rt = sqlite_runtime("intake", **overrides)
     seed_enterprises(rt, "E001", "E002")
     seed_enterprises(rt, "E900", active=False)
@@ -37,17 +39,6 @@ def stored(rt, table: str) -> list[dict]:
         return [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1"))]
 
 
-def case_event(rt, etype: str, payload) -> None:
-    """Hand intake's worker one event from routing (as the consumer would, without the broker)."""
-    from shared import events
-    from shared.uow import Unit
-    from services.intake.handlers import HANDLERS
-    from services.intake.models import outbox
-    envelope = events.make(etype, payload, "routing", getattr(payload, "grievance_id", None))
-    with rt.engine.begin() as conn:
-        HANDLERS[etype](Unit(conn, outbox, rt.settings), envelope, payload)
-
-
 def grievance_id(rt, code: str) -> str:
     with rt.engine.connect() as conn:
         return conn.execute(sa.text("SELECT id FROM grievances WHERE tracking_code = :c"), {"c": code}).scalar_one()
@@ -56,8 +47,7 @@ def grievance_id(rt, code: str) -> str:
 def move(rt, code: str, to: str, at=None, note: str | None = None, **extra) -> None:
     """routing says the demand's case moved to ``to`` (``at`` defaults to now)."""
     from shared import events
-    from shared.db import utcnow
     gid = grievance_id(rt, code)
-    case_event(rt, "case.status_changed", events.CaseStatusChanged(
+    deliver(rt, events.CaseStatusChanged(
         case_id=gid, grievance_id=gid, to=to, public_note=note, actor_role="enterprise_chair",
-        at=at or utcnow(), **extra))
+        at=at or clock.now(), **extra), producer="routing")

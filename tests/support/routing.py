@@ -5,14 +5,14 @@ import uuid
 
 from sqlalchemy import select
 
-from shared import auth, events
-from shared.db import utcnow
-from shared.uow import Unit, unit_of_work
+from shared import auth, clock, events
+
+from shared.uow import unit_of_work
 from services.routing import directory
-from services.routing.api import create_app
-from services.routing.handlers import grievance_submitted
+from services.routing.app import create_app
 from services.routing.models import cases, outbox
 from tests.conftest import DEMO_DIRECTORY
+from tests.support.events import deliver
 
 SECRET = "k"
 # name → (enterprise, about the chair, category). In the demo directory E001 and E011 lie in C01,
@@ -42,9 +42,9 @@ def submit(rt, enterprise: str, about_chair: bool = False, category: str = "wage
     g = events.GrievanceSubmitted(
         grievance_id=gid, tracking_code="ABCD-EFGH-JKMN", enterprise_code=enterprise, category=category,
         urgency="normal", channel="kiosk", anonymous=True, about_chair=about_chair,
-        description=f"诉求 {enterprise} 车间噪音", submitted_at=utcnow())
-    with rt.engine.begin() as conn:
-        grievance_submitted(Unit(conn, outbox, rt.settings), events.make("grievance.submitted", g, "intake", gid), g)
+        description=f"诉求 {enterprise} 车间噪音", submitted_at=clock.now())
+    deliver(rt, g, producer="intake")
+    with rt.engine.connect() as conn:
         return conn.execute(select(cases.c.id).where(cases.c.grievance_id == gid)).scalar_one()
 
 

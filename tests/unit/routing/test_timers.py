@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from shared.db import utcnow
+
+from shared import clock
 from services.routing import timers
 from services.routing.models import cases, history, outbox
-from tests.unit.routing_client import CHAIR, as_
+from tests.support.routing import CHAIR, as_
 
 
 def resolve(ledger, name: str, days_ago: float, headers=CHAIR) -> str:
@@ -19,7 +20,7 @@ def resolve(ledger, name: str, days_ago: float, headers=CHAIR) -> str:
         assert response.status_code == 200, response.get_json()
     with ledger.rt.engine.begin() as conn:
         conn.execute(update(cases).where(cases.c.id == case_id)
-                     .values(resolved_at=utcnow() - timedelta(days=days_ago)))
+                     .values(resolved_at=clock.now() - timedelta(days=days_ago)))
     return case_id
 
 
@@ -59,7 +60,7 @@ def test_a_resolution_inside_the_window_or_its_grace_is_left_alone(ledger):
 
 def test_open_cases_are_never_closed_by_time(ledger):
     with ledger.rt.engine.begin() as conn:
-        conn.execute(update(cases).values(resolved_at=utcnow() - timedelta(days=30)))
+        conn.execute(update(cases).values(resolved_at=clock.now() - timedelta(days=30)))
     assert timers.close_unanswered(ledger.rt.engine, ledger.rt.settings) == 0
     assert {state(ledger, c).status for c in ledger.case_ids.values()} == {"assigned"}
 

@@ -18,15 +18,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from shared import events
-from shared.topology import BINDINGS
-from shared.uow import Unit
-from services.intake.handlers import HANDLERS as INTAKE_HANDLERS
-from services.intake.models import outbox as intake_outbox
 from services.routing import lifecycle
-from services.routing.handlers import HANDLERS as ROUTING_HANDLERS
-from services.routing.models import cases, history, outbox as routing_outbox
-from tests.unit.intake_client import make_intake, post_json
-from tests.unit.routing_client import CHAIR, CITY, COUNTY, make_ledger
+from services.routing.models import cases, history
+from tests.support.events import handle, published
+from tests.support.intake import make_intake, post_json
+from tests.support.routing import CHAIR, CITY, COUNTY, make_ledger
 
 ACTORS = {"chair": CHAIR, "county": COUNTY, "city": CITY}
 STAFF_SEEN = ("e001-chair", "c01-officer", "city-officer-1", "王建国", "徐建国", "周立新")
@@ -54,20 +50,16 @@ class World:
         """Deliver every event not delivered yet to the services bound to it, until none is left."""
         moved = True
         while moved:
-            moved = self._deliver(routing_outbox, self.routing_rt, self.intake_rt, "intake", INTAKE_HANDLERS)
-            moved |= self._deliver(intake_outbox, self.intake_rt, self.routing_rt, "routing", ROUTING_HANDLERS)
+            moved = self._deliver(self.routing_rt, self.intake_rt)
+            moved |= self._deliver(self.intake_rt, self.routing_rt)
 
-    def _deliver(self, outbox, source, target, service, handlers) -> bool:
-        with source.engine.connect() as conn:
-            rows = conn.execute(select(outbox.c.event_id, outbox.c.body).order_by(outbox.c.seq)).all()
-        fresh = [r for r in rows if r.event_id not in self.seen]
-        for row in fresh:
-            self.seen.add(row.event_id)
-            envelope, payload = events.decode(row.body.encode())
-            if envelope.type in BINDINGS[service]:
-                target_outbox = intake_outbox if service == "intake" else routing_outbox
-                with target.engine.begin() as conn:
-                    handlers[envelope.type](Unit(conn, target_outbox, target.settings), envelope, payload)
+    def _deliver(self, source, target) -> bool:
+        """Hand ``target`` every event ``source`` published since the last call; whether there were any."""
+        fresh = [(envelope, payload) for envelope, payload in published(source)
+                 if envelope.id not in self.seen]
+        for envelope, payload in fresh:
+            self.seen.add(envelope.id)
+            handle(target, envelope, payload)
         return bool(fresh)
 
     def new_demand(self) -> tuple[str, str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.routing_client import CHAIR, CITY, COUNTY, COUNTY_10, DEMANDS
+from tests.support.routing import CHAIR, CITY, COUNTY, COUNTY_10, DEMANDS
 
 
 def seen(client, headers, query="") -> set:

@@ -9,14 +9,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from shared import events
-from shared.db import utcnow
+from shared import clock, events
+
 from shared.i18n import both, translate
-from shared.uow import unit_of_work
-from services.notify import handlers
-from services.notify.config import MAX_SEND_ATTEMPTS
 from services.notify.dispatcher import Dispatcher
 from services.notify.models import notifications, outbox
+from tests.support.events import deliver, payloads
 from tests.conftest import free_port
 
 CHAIR_EMAIL = "chair.e001@example.org"
@@ -51,7 +49,7 @@ def as_utc(value: datetime) -> datetime:
 
 def assigned(case_id: str | None = None, assignee_id: str = "e001-chair",
              email: str | None = CHAIR_EMAIL) -> events.CaseAssigned:
-    now = utcnow()
+    now = clock.now()
     return events.CaseAssigned(
         case_id=case_id or str(uuid.uuid4()), grievance_id=str(uuid.uuid4()), level=0,
         assignee=events.Assignee(id=assignee_id, name="王建国", role="enterprise_chair", org_code="E001",
@@ -68,20 +66,7 @@ def contact(email: str | None = WORKER_EMAIL) -> events.GrievanceContactShared:
 def changed(grievance_id: str, to: str, note: str | None = None, before: str = "in_progress",
             at: datetime | None = None) -> events.CaseStatusChanged:
     return events.CaseStatusChanged(case_id=str(uuid.uuid4()), grievance_id=grievance_id, from_=before, to=to,
-                                    public_note=note, actor_role="enterprise_chair", at=at or utcnow())
-
-
-HANDLER_OF = {events.CaseAssigned: ("case.assigned", handlers.case_assigned),
-              events.GrievanceContactShared: ("grievance.contact_shared", handlers.contact_shared),
-              events.CaseStatusChanged: ("case.status_changed", handlers.case_status_changed)}
-
-
-def deliver(rt, payload: events.Frozen) -> None:
-    """Hand an event to notify's handler, under a new event id each time."""
-    etype, handler = HANDLER_OF[type(payload)]
-    envelope = events.make(etype, payload, "test", getattr(payload, "grievance_id", None))
-    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
-        handler(uow, envelope, payload)
+                                    public_note=note, actor_role="enterprise_chair", at=at or clock.now())
 
 
 def queued(rt) -> list:
@@ -90,15 +75,13 @@ def queued(rt) -> list:
 
 
 def outcomes(rt, etype: str) -> list[events.NotificationOutcome]:
-    with rt.engine.connect() as conn:
-        bodies = conn.execute(select(outbox.c.body).where(outbox.c.type == etype)).scalars().all()
-    return [events.decode(body.encode())[1] for body in bodies]
+    return payloads(rt, etype)
 
 
 def make_due(rt) -> None:
     """Pretend the retry delay has passed."""
     with rt.engine.begin() as conn:
-        conn.execute(update(notifications).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        conn.execute(update(notifications).values(next_attempt_at=clock.now() - timedelta(seconds=1)))
 
 
 def mail_text(envelope) -> tuple[str, str]:
@@ -157,7 +140,7 @@ def test_a_second_resolution_after_reopening_is_sent_too(sqlite_runtime):
     rt = sqlite_runtime("notify")
     worker = contact()
     deliver(rt, worker)
-    deliver(rt, changed(worker.grievance_id, "resolved", at=utcnow() - timedelta(days=2)))
+    deliver(rt, changed(worker.grievance_id, "resolved", at=clock.now() - timedelta(days=2)))
     deliver(rt, changed(worker.grievance_id, "resolved"))
     assert len([r for r in queued(rt) if r.kind == "worker_answer"]) == 2
 
@@ -233,7 +216,7 @@ def test_failed_send_is_recorded_and_retried_later(notify_without_smtp):
     [row] = queued(rt)
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.error
-    assert as_utc(row.next_attempt_at) > utcnow()
+    assert as_utc(row.next_attempt_at) > clock.now()
     assert outcomes(rt, "notification.sent") == outcomes(rt, "notification.failed") == []
 
 
@@ -250,13 +233,13 @@ def test_send_fails_for_good_after_the_last_attempt(notify_without_smtp):
     rt = notify_without_smtp
     deliver(rt, assigned())
     dispatcher = Dispatcher(rt.settings, rt.engine)
-    for _ in range(MAX_SEND_ATTEMPTS):
+    for _ in range(rt.settings.max_send_attempts):
         make_due(rt)
         dispatcher.run_once()
     [row] = queued(rt)
-    assert (row.status, row.attempts) == ("failed", MAX_SEND_ATTEMPTS)
+    assert (row.status, row.attempts) == ("failed", rt.settings.max_send_attempts)
     [failed] = outcomes(rt, "notification.failed")
-    assert (failed.notification_id, failed.attempt) == (row.id, MAX_SEND_ATTEMPTS)
+    assert (failed.notification_id, failed.attempt) == (row.id, rt.settings.max_send_attempts)
     assert failed.error
     assert CHAIR_EMAIL not in failed.error and CHAIR_EMAIL not in row.error
     make_due(rt)

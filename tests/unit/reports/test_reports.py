@@ -10,31 +10,20 @@ import pytest
 from sqlalchemy import select
 
 from shared import auth, events
-from shared.uow import Unit
+from shared.clock import CST
 from services.reports import summary as summaries
-from services.reports.api import FactsCollector, create_app
-from services.reports.handlers import HANDLERS
-from services.reports.models import facts, outbox
-from services.routing.deadlines import CST
+from services.reports.app import FactsCollector, create_app
+from services.reports.models import facts
+from tests.support.events import deliver
 
 T0 = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 ENTERPRISES = {"E001": ("C01", "城关区"), "E002": ("C02", "高新区"), "E003": ("C01", "城关区")}
-EVENT_TYPE = {events.GrievanceSubmitted: "grievance.submitted", events.CaseAssigned: "case.assigned",
-              events.CaseStatusChanged: "case.status_changed",
-              events.CaseSupervisionRaised: "case.supervision_raised",
-              events.CaseDeadlineExtended: "case.deadline_extended",
-              events.GrievanceFeedbackGiven: "grievance.feedback_given",
-              events.EnterpriseUpdated: "enterprise.updated"}
 
 
 def apply(rt, *payloads: events.Frozen) -> None:
     """Hand each payload, as the consumer would after decoding it, to reports' handler."""
     for payload in payloads:
-        etype = EVENT_TYPE[type(payload)]
-        sent = events.make(etype, payload, "test", getattr(payload, "grievance_id", None))
-        envelope, payload = events.decode(events.encode(sent))
-        with rt.engine.begin() as conn:
-            HANDLERS[etype](Unit(conn, outbox, rt.settings), envelope, payload)
+        deliver(rt, payload)
 
 
 def cst(day: date, hour: int = 10) -> datetime:

@@ -1,0 +1,23 @@
+"""What reports accepts and answers, as validated models (also the OpenAPI document's schemas)."""
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    start: date | None = None
+    end: date | None = None
+
+
+class Summary(BaseModel):
+    period: dict
+    total: int
+    open: int
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    by_channel: dict[str, int]
+    by_county: list[dict]
+    by_enterprise: list[dict]

@@ -1,0 +1,17 @@
+"""routing's web app: the directory, staff log-in and the ledger."""
+from __future__ import annotations
+
+from flask import Flask
+
+from shared import web
+from shared.bootstrap import Runtime, bootstrap
+from services.routing import api, config
+from services.routing.models import outbox
+
+
+def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
+    rt = rt or bootstrap(config.load())
+    app = web.create_app(rt, import_name=__name__, outbox=outbox, messages=api.MESSAGES)
+    app.register_blueprint(api.api)
+    api.spec.register(app)
+    return app

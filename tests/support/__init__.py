@@ -1,0 +1,1 @@
+"""What the tests share: the services' test clients and the delivery of an event to a handler table."""
