@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down test test-unit bench translations-extract clean
+.PHONY: install browser up down test lint test-unit bench translations-extract clean
 
 install: $(STAMP)
 
@@ -25,8 +25,18 @@ up: install translations
 down:
 	$(BIN)/python -m services down
 
-test: install translations
+# Debian's Chromium and a CJK font for the browser tests (apt-get, as root, only when missing).
+browser:
+	@scripts/browser-deps
+
+test: install translations browser lint
 	$(BIN)/python -m pytest
+
+# The habits that keep the code alike: ruff (lint and format) on everything, mypy strict on shared/.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-unit: install translations
 	$(BIN)/python -m pytest tests/unit

@@ -8,13 +8,14 @@ fork). Started by ``bench/load.py --limit`` exactly as intake is::
     BARE_DATABASE_URL=postgresql://... python -m gunicorn --no-control-socket -w 4 \\
         -b 127.0.0.1:PORT bench.bare_app:app
 """
+
 from __future__ import annotations
 
 import json
 import os
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 from flask import Flask, jsonify, request
@@ -47,24 +48,46 @@ def tracking_code() -> str:
 
 def event_body(event_id: str, gid: str, code: str, d: dict, now: datetime) -> str:
     payload = {"grievance_id": gid, "tracking_code": code, **d, "submitted_at": now.isoformat()}
-    return json.dumps({"id": event_id, "type": "grievance.submitted", "version": 1,
-                       "occurred_at": now.isoformat(), "producer": "intake", "correlation_id": gid,
-                       "payload": payload}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "id": event_id,
+            "type": "grievance.submitted",
+            "version": 1,
+            "occurred_at": now.isoformat(),
+            "producer": "intake",
+            "correlation_id": gid,
+            "payload": payload,
+        },
+        ensure_ascii=False,
+    )
 
 
 @app.post("/api/v1/grievances")
 def submit():
     d = request.get_json()
     gid, event_id, code = str(uuid.uuid4()), str(uuid.uuid4()), tracking_code()
-    now = datetime.now(timezone.utc)
-    row = (gid, code, d["enterprise_code"], d["category"], d.get("urgency", "normal"), d["channel"],
-           bool(d.get("anonymous", True)), bool(d.get("about_chair", False)), d["description"],
-           d.get("workshop"), now, now)
+    now = datetime.now(UTC)
+    row = (
+        gid,
+        code,
+        d["enterprise_code"],
+        d["category"],
+        d.get("urgency", "normal"),
+        d["channel"],
+        bool(d.get("anonymous", True)),
+        bool(d.get("about_chair", False)),
+        d["description"],
+        d.get("workshop"),
+        now,
+        now,
+    )
     conn = connection()
     with conn.transaction():
         conn.execute(INSERT_GRIEVANCE, row)
-        conn.execute(INSERT_OUTBOX, (event_id, "grievance.submitted", gid,
-                                     event_body(event_id, gid, code, d, now), now))
+        conn.execute(
+            INSERT_OUTBOX,
+            (event_id, "grievance.submitted", gid, event_body(event_id, gid, code, d, now), now),
+        )
     response = jsonify(tracking_code=code, status="registered", submitted_at=now.isoformat())
     response.status_code = 201
     return response

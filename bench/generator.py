@@ -1,4 +1,5 @@
 """The load generator: POSTs of one demand from a pool of client threads, closed or open loop."""
+
 from __future__ import annotations
 
 import http.client
@@ -10,8 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 PATH = "/api/v1/grievances"
-BODY = json.dumps({"enterprise_code": "E001", "category": "workplace", "channel": "kiosk",
-                   "description": "车间噪音超标，持续一个月，耳朵疼，希望尽快检测整改。"}).encode()
+BODY = json.dumps(
+    {
+        "enterprise_code": "E001",
+        "category": "workplace",
+        "channel": "kiosk",
+        "description": "车间噪音超标，持续一个月，耳朵疼，希望尽快检测整改。",
+    }
+).encode()
 HEADERS = {"Content-Type": "application/json"}
 
 
@@ -20,7 +27,7 @@ def percentile(values: list[float], p: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def latency_figures(seconds: list[float], name: str) -> dict:
@@ -37,13 +44,14 @@ def _ms(seconds: float | None) -> float | None:
 @dataclass
 class Load:
     """What one run of the generator saw; ``accepted`` grows live (the monitor reads it)."""
+
     latencies: list[float] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     accepted: int = 0
-    started: float = 0.0   # wall clock (time.time) of the first scheduled send
+    started: float = 0.0  # wall clock (time.time) of the first scheduled send
     ended: float = 0.0
     wall: float = 0.0
-    cpu: float = 0.0       # CPU seconds of this process (the generator) during the load
+    cpu: float = 0.0  # CPU seconds of this process (the generator) during the load
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, status: int, elapsed: float) -> None:
@@ -53,11 +61,14 @@ class Load:
             self.accepted += status == 201
 
     def figures(self) -> dict:
-        return {"sent": len(self.statuses), "accepted": self.accepted,
-                "other_statuses": sorted(set(self.statuses) - {201}),
-                "req_per_s": round(self.accepted / self.wall, 1) if self.wall else None,
-                "generator_cpu_pct": round(100 * self.cpu / self.wall) if self.wall else None,
-                **latency_figures(self.latencies, "post")}
+        return {
+            "sent": len(self.statuses),
+            "accepted": self.accepted,
+            "other_statuses": sorted(set(self.statuses) - {201}),
+            "req_per_s": round(self.accepted / self.wall, 1) if self.wall else None,
+            "generator_cpu_pct": round(100 * self.cpu / self.wall) if self.wall else None,
+            **latency_figures(self.latencies, "post"),
+        }
 
 
 def post_one(port: int) -> int:

@@ -21,6 +21,7 @@ reports claims the event, inside the transaction that folds it, so up to one bat
 A second "counted" figure, by polling reports' count of facts with a case every 50 ms and taking
 demands in submission order, bounds it from the other side (when the row was visible).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,17 +36,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generator import Load, latency_figures, warm  # noqa: E402
-from bench.sampling import Every, measured, system_leaders  # noqa: E402
-from bench.stages import (STAGES, Progress, backlog, conninfo, drain, e2e_figures,  # noqa: E402
-                          stage_times, visible_counted)
-from shared import config, migrate  # noqa: E402
-from shared.procs import http_ok, stop_pids, wait_until  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-from tests.e2e.harness import Xinsheng  # noqa: E402
+from bench.generator import Load, latency_figures, warm
+from bench.sampling import Every, measured, system_leaders
+from bench.stages import STAGES, Progress, backlog, conninfo, drain, e2e_figures, stage_times, visible_counted
+from harness.private import free_port
+from harness.system import Xinsheng
+from shared import config, migrate
+from shared.procs import http_ok, stop_pids, wait_until
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-MAX_REQUESTS, MAX_SECONDS = 30_000, 60   # every run is bounded in requests and in time
+MAX_REQUESTS, MAX_SECONDS = 30_000, 60  # every run is bounded in requests and in time
 DRAIN_TIMEOUT, CATCH_UP_TIMEOUT = 600, 120
 
 
@@ -59,13 +59,33 @@ class BareApp:
     def __enter__(self):
         migrate.upgrade(config.Settings(service="intake", database_url=self.url))
         self.port = free_port()
-        argv = [sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", str(self.workers),
-                "-b", f"127.0.0.1:{self.port}", "--timeout", "30", "--graceful-timeout", "20",
-                "--keep-alive", "5", "bench.bare_app:app"]
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--no-control-socket",
+            "-w",
+            str(self.workers),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "20",
+            "--keep-alive",
+            "5",
+            "bench.bare_app:app",
+        ]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(argv, cwd=config.REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True,
-                                         env={**os.environ, "BARE_DATABASE_URL": conninfo(self.url)})
+            self.proc = subprocess.Popen(
+                argv,
+                cwd=config.REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, "BARE_DATABASE_URL": conninfo(self.url)},
+            )
         wait_until(self._ready, 30, what="the bare app")
         return self
 
@@ -98,8 +118,13 @@ def run_limit(xs, args, tmp: Path) -> dict:
         bare_figures = {**load.figures(), **rss.figures()}
     intake = intake_alone(xs, args, xs.system.ports["intake"])
     ratio = intake["req_per_s"] / bare_figures["req_per_s"] if bare_figures["req_per_s"] else None
-    return {"mode": "limit: bare Flask + psycopg app vs intake alone", **settings(args),
-            "bare": bare_figures, "intake": intake, "intake_over_bare": _round3(ratio)}
+    return {
+        "mode": "limit: bare Flask + psycopg app vs intake alone",
+        **settings(args),
+        "bare": bare_figures,
+        "intake": intake,
+        "intake_over_bare": _round3(ratio),
+    }
 
 
 def _round3(x: float | None) -> float | None:
@@ -118,10 +143,15 @@ def run_intake_only(xs, args, tmp: Path) -> dict:
         drained = drain(progress, dict.fromkeys(STAGES, warmed + load.accepted), DRAIN_TIMEOUT)
     finally:
         progress.close()
-    return {"mode": "intake alone (other processes stopped during the load)", **settings(args),
-            **load.figures(), "backlog_drained_s": drained,
-            "drain_note": "e2e_* below: from commit to each stage while the backlog drained after the load",
-            **e2e_figures(stage_times(xs.env, load.started)), **rss.figures()}
+    return {
+        "mode": "intake alone (other processes stopped during the load)",
+        **settings(args),
+        **load.figures(),
+        "backlog_drained_s": drained,
+        "drain_note": "e2e_* below: from commit to each stage while the backlog drained after the load",
+        **e2e_figures(stage_times(xs.env, load.started)),
+        **rss.figures(),
+    }
 
 
 def run_pipeline(xs, args, tmp: Path) -> dict:
@@ -138,21 +168,31 @@ def run_pipeline(xs, args, tmp: Path) -> dict:
         progress.close()
     times = stage_times(xs.env, load.started)
     visible = visible_counted(progress.samples, baseline, times["submitted"])
-    return {"mode": "whole pipeline running", **settings(args), **load.figures(),
-            **backlog(progress.samples, baseline, load, args.rate), "caught_up": caught,
-            **e2e_figures(times), **latency_figures(visible, "e2e_counted_visible"),
-            "counted_note": "e2e_counted: reports' inbox.processed_at of case.assigned "
-                            "(claim, before commit); e2e_counted_visible: polls of count(facts with "
-                            "a case) every 50 ms, FIFO order",
-            **rss.figures()}
+    return {
+        "mode": "whole pipeline running",
+        **settings(args),
+        **load.figures(),
+        **backlog(progress.samples, baseline, load, args.rate),
+        "caught_up": caught,
+        **e2e_figures(times),
+        **latency_figures(visible, "e2e_counted_visible"),
+        "counted_note": "e2e_counted: reports' inbox.processed_at of case.assigned "
+        "(claim, before commit); e2e_counted_visible: polls of count(facts with "
+        "a case) every 50 ms, FIFO order",
+        **rss.figures(),
+    }
 
 
 def _catch_up(progress: Progress, baseline: dict, load: Load) -> bool:
     """Wait (bounded) until the monitor's latest poll shows every stage caught up with the 201s."""
     target = {s: baseline[s] + load.accepted for s in STAGES}
     try:
-        wait_until(lambda: progress.samples and progress.reached(target, progress.samples[-1][2]),
-                   CATCH_UP_TIMEOUT, interval=0.05, what="the pipeline to catch up")
+        wait_until(
+            lambda: progress.samples and progress.reached(target, progress.samples[-1][2]),
+            CATCH_UP_TIMEOUT,
+            interval=0.05,
+            what="the pipeline to catch up",
+        )
         return True
     except TimeoutError:
         return False
@@ -161,8 +201,12 @@ def _catch_up(progress: Progress, baseline: dict, load: Load) -> bool:
 def settings(args) -> dict:
     out = {"requests": args.requests, "workers": args.workers, "warmup": args.warmup}
     if args.rate:
-        return {**out, "rate": args.rate, "seconds": round(args.requests / args.rate, 2),
-                "threads": args.threads}
+        return {
+            **out,
+            "rate": args.rate,
+            "seconds": round(args.requests / args.rate, 2),
+            "threads": args.threads,
+        }
     return {**out, "concurrency": args.concurrency}
 
 
@@ -172,14 +216,21 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16, help="clients of the closed loop")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per web process")
-    parser.add_argument("--intake-only", action="store_true",
-                        help="stop every process but intake's web once the directory is loaded")
+    parser.add_argument(
+        "--intake-only",
+        action="store_true",
+        help="stop every process but intake's web once the directory is loaded",
+    )
     parser.add_argument("--rate", type=float, help="open loop: requests per second (for requests/rate s)")
     parser.add_argument("--seconds", type=float, help="with --rate or --sustained: the load lasts this long")
     parser.add_argument("--threads", type=int, default=64, help="client threads of the open loop")
     parser.add_argument("--limit", action="store_true", help="bare app, then intake alone, and the ratio")
-    parser.add_argument("--sustained", type=float, metavar="R",
-                        help="whole pipeline at R/s for --seconds (default 30, at most 60)")
+    parser.add_argument(
+        "--sustained",
+        type=float,
+        metavar="R",
+        help="whole pipeline at R/s for --seconds (default 30, at most 60)",
+    )
     parser.add_argument("--warmup", type=int, default=50, help="requests sent before measuring")
     parser.add_argument("--write", action="store_true", help="append the figures to bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -217,25 +268,33 @@ def main() -> None:
 def headline(f: dict) -> str:
     if "intake_over_bare" in f:
         b, i = f["bare"], f["intake"]
-        return (f"bare app **{b['req_per_s']} req/s** "
-                f"(p50 {b['post_p50_ms']} ms, p99 {b['post_p99_ms']} ms); "
-                f"intake alone **{i['req_per_s']} req/s** "
-                f"(p50 {i['post_p50_ms']} ms, p99 {i['post_p99_ms']} ms); "
-                f"intake = **{f['intake_over_bare']:.0%}** of the limit")
-    line = (f"accepted {f['accepted']} of {f['sent']}: **{f['req_per_s']} req/s**, "
-            f"p50 {f['post_p50_ms']} ms, p99 {f['post_p99_ms']} ms; 201 → assigned p50 "
-            f"{f['e2e_assigned_p50_ms']} ms, p99 {f['e2e_assigned_p99_ms']} ms")
+        return (
+            f"bare app **{b['req_per_s']} req/s** "
+            f"(p50 {b['post_p50_ms']} ms, p99 {b['post_p99_ms']} ms); "
+            f"intake alone **{i['req_per_s']} req/s** "
+            f"(p50 {i['post_p50_ms']} ms, p99 {i['post_p99_ms']} ms); "
+            f"intake = **{f['intake_over_bare']:.0%}** of the limit"
+        )
+    line = (
+        f"accepted {f['accepted']} of {f['sent']}: **{f['req_per_s']} req/s**, "
+        f"p50 {f['post_p50_ms']} ms, p99 {f['post_p99_ms']} ms; 201 → assigned p50 "
+        f"{f['e2e_assigned_p50_ms']} ms, p99 {f['e2e_assigned_p99_ms']} ms"
+    )
     if "keeps_up" in f:
         line += f"; keeps up: **{'yes' if f['keeps_up'] else 'no'}** (lag at end {f['lag_at_end']})"
     return line
 
 
 def write(f: dict, argv: list[str]) -> None:
-    machine = (f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
-               f"{platform.platform()}")
-    block = (f"\n### {datetime.date.today().isoformat()} — {f['mode']} (PostgreSQL)\n"
-             f"- machine: {machine}\n- command: `.venv/bin/python bench/load.py {' '.join(argv)}`\n"
-             f"- {headline(f)}\n\n```json\n{json.dumps(f, indent=1, ensure_ascii=False)}\n```\n")
+    machine = (
+        f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}"
+    )
+    block = (
+        f"\n### {datetime.date.today().isoformat()} — {f['mode']} (PostgreSQL)\n"
+        f"- machine: {machine}\n- command: `.venv/bin/python bench/load.py {' '.join(argv)}`\n"
+        f"- {headline(f)}\n\n```json\n{json.dumps(f, indent=1, ensure_ascii=False)}\n```\n"
+    )
     with RESULTS.open("a", encoding="utf-8") as out:
         out.write(block)
 

@@ -7,6 +7,7 @@ counted (reports). Loopback only, bounded by ``--backlog`` and ``--timeout``.
 
     .venv/bin/python bench/recovery.py --backlog 50000 [--write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,12 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.procs import wait_until  # noqa: E402
-from tests.e2e.harness import Xinsheng  # noqa: E402
-from tests.faults.rabbit import PrivateRabbit  # noqa: E402
-
-from bench.generator import post_many  # noqa: E402
-from bench.stages import count  # noqa: E402
+from bench.generator import post_many
+from bench.stages import count
+from harness.rabbit import PrivateRabbit
+from harness.system import Xinsheng
+from shared.procs import wait_until
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 STAGES = {
@@ -66,17 +66,23 @@ def main() -> None:
                 rabbit.stop()
                 _, statuses, wall = post_many(xs.system.ports["intake"], args.backlog, args.concurrency)
                 accepted = statuses.count(201)
-                outbox = count(xs.env, "INTAKE_DATABASE_URL", "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                outbox = count(
+                    xs.env, "INTAKE_DATABASE_URL", "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                )
                 back = time.monotonic()
                 rabbit.start()
                 restart = time.monotonic() - back
                 times = drain_times(xs.env, accepted, back, args.timeout)
         finally:
             rabbit.close()
-    figures = {"backlog": accepted, "submitted_per_s_while_broker_down": accepted / wall,
-               "outbox_rows_waiting": outbox, "broker_restart_s": restart,
-               **{f"{stage}_after_s": t for stage, t in times.items()},
-               "drain_rate_per_s": accepted / max(times.values())}
+    figures = {
+        "backlog": accepted,
+        "submitted_per_s_while_broker_down": accepted / wall,
+        "outbox_rows_waiting": outbox,
+        "broker_restart_s": restart,
+        **{f"{stage}_after_s": t for stage, t in times.items()},
+        "drain_rate_per_s": accepted / max(times.values()),
+    }
     print(json.dumps(figures, indent=2))
     if args.write:
         write(figures, args)
@@ -88,8 +94,8 @@ def write(f: dict, args) -> None:
 ### {datetime.date.today().isoformat()} — recovery after a broker outage (PostgreSQL, private RabbitMQ node)
 - machine: {machine}
 - command: `.venv/bin/python bench/recovery.py --backlog {args.backlog} --write`
-- backlog: {f['backlog']} demands accepted while the broker was down ({f['submitted_per_s_while_broker_down']:.0f}/s, every one a 201), {f['outbox_rows_waiting']} events waiting in intake's outbox
-- after the broker came back ({f['broker_restart_s']:.0f} s to start): all assigned in {f['assigned_after_s']:.0f} s, notified in {f['notified_after_s']:.0f} s, counted in {f['counted_after_s']:.0f} s — {f['drain_rate_per_s']:.0f} demands/s through every stage
+- backlog: {f["backlog"]} demands accepted while the broker was down ({f["submitted_per_s_while_broker_down"]:.0f}/s, every one a 201), {f["outbox_rows_waiting"]} events waiting in intake's outbox
+- after the broker came back ({f["broker_restart_s"]:.0f} s to start): all assigned in {f["assigned_after_s"]:.0f} s, notified in {f["notified_after_s"]:.0f} s, counted in {f["counted_after_s"]:.0f} s — {f["drain_rate_per_s"]:.0f} demands/s through every stage
 """)
 
 

@@ -1,4 +1,5 @@
 """RSS of the system's processes, sampled while the load runs."""
+
 from __future__ import annotations
 
 import os
@@ -60,9 +61,11 @@ class RssPeak:
         self.total = max(self.total, sum(map(sum, seen.values())))
 
     def figures(self) -> dict:
-        return {"rss_max_mb": {k: round(v, 1) for k, v in sorted(self.peak.items())},
-                "rss_processes": dict(sorted(self.processes.items())),
-                "rss_total_max_mb": round(self.total, 1)}
+        return {
+            "rss_max_mb": {k: round(v, 1) for k, v in sorted(self.peak.items())},
+            "rss_processes": dict(sorted(self.processes.items())),
+            "rss_total_max_mb": round(self.total, 1),
+        }
 
 
 class Every(threading.Thread):

@@ -1,4 +1,5 @@
 """How far the demands got through the pipeline's stages, from their databases."""
+
 from __future__ import annotations
 
 import datetime
@@ -11,8 +12,10 @@ from shared.procs import wait_until
 
 STAGES = {  # stage → (service, how many demands reached it)
     "assigned": ("routing", "SELECT count(*) FROM cases"),
-    "notified": ("notify", "SELECT count(*) FROM notifications "
-                           "WHERE kind = 'case_assigned' AND status = 'sent'"),
+    "notified": (
+        "notify",
+        "SELECT count(*) FROM notifications WHERE kind = 'case_assigned' AND status = 'sent'",
+    ),
     "counted": ("reports", "SELECT count(*) FROM grievance_facts WHERE case_id IS NOT NULL"),
 }
 
@@ -39,8 +42,10 @@ class Progress:
     """How many demands reached each stage, polled on one connection per database."""
 
     def __init__(self, env: dict):
-        self.conns = {stage: psycopg.connect(conninfo(env[f"{svc.upper()}_DATABASE_URL"]), autocommit=True)
-                      for stage, (svc, _) in STAGES.items()}
+        self.conns = {
+            stage: psycopg.connect(conninfo(env[f"{svc.upper()}_DATABASE_URL"]), autocommit=True)
+            for stage, (svc, _) in STAGES.items()
+        }
         self.samples: list[tuple[float, int, dict]] = []  # (time, 201s so far, counts)
 
     def counts(self) -> dict[str, int]:
@@ -61,22 +66,48 @@ class Progress:
 
 def stage_times(env: dict, since: float) -> dict[str, list[float]]:
     """Seconds from each demand's commit (submitted at or after ``since``) to each stage."""
-    submitted = dict(rows(env, "intake", "SELECT id, submitted_at FROM grievances WHERE submitted_at >= %s",
-                          (datetime.datetime.fromtimestamp(since, datetime.timezone.utc),)))
-    cases = {g: (c, at) for g, c, at in
-             rows(env, "routing", "SELECT grievance_id, id, created_at FROM cases")}
-    sent = dict(rows(env, "notify", "SELECT case_id, min(sent_at) FROM notifications "
-                                    "WHERE kind = 'case_assigned' AND sent_at IS NOT NULL GROUP BY case_id"))
-    event = dict(rows(env, "routing", "SELECT correlation_id, min(event_id) FROM outbox "
-                                      "WHERE type = 'case.assigned' GROUP BY correlation_id"))
-    claimed = dict(rows(env, "reports",
-                        "SELECT event_id, processed_at FROM inbox WHERE type = 'case.assigned'"))
-    reached = {"assigned": {g: at for g, (_, at) in cases.items()},
-               "notified": {g: sent[c] for g, (c, _) in cases.items() if c in sent},
-               "counted": {g: claimed[e] for g, e in event.items() if e in claimed}}
-    return {"submitted": sorted(t.timestamp() for t in submitted.values()),
-            **{stage: [(at[g] - t).total_seconds() for g, t in submitted.items() if g in at]
-               for stage, at in reached.items()}}
+    submitted = dict(
+        rows(
+            env,
+            "intake",
+            "SELECT id, submitted_at FROM grievances WHERE submitted_at >= %s",
+            (datetime.datetime.fromtimestamp(since, datetime.UTC),),
+        )
+    )
+    cases = {
+        g: (c, at) for g, c, at in rows(env, "routing", "SELECT grievance_id, id, created_at FROM cases")
+    }
+    sent = dict(
+        rows(
+            env,
+            "notify",
+            "SELECT case_id, min(sent_at) FROM notifications "
+            "WHERE kind = 'case_assigned' AND sent_at IS NOT NULL GROUP BY case_id",
+        )
+    )
+    event = dict(
+        rows(
+            env,
+            "routing",
+            "SELECT correlation_id, min(event_id) FROM outbox "
+            "WHERE type = 'case.assigned' GROUP BY correlation_id",
+        )
+    )
+    claimed = dict(
+        rows(env, "reports", "SELECT event_id, processed_at FROM inbox WHERE type = 'case.assigned'")
+    )
+    reached = {
+        "assigned": {g: at for g, (_, at) in cases.items()},
+        "notified": {g: sent[c] for g, (c, _) in cases.items() if c in sent},
+        "counted": {g: claimed[e] for g, e in event.items() if e in claimed},
+    }
+    return {
+        "submitted": sorted(t.timestamp() for t in submitted.values()),
+        **{
+            stage: [(at[g] - t).total_seconds() for g, t in submitted.items() if g in at]
+            for stage, at in reached.items()
+        },
+    }
 
 
 def e2e_figures(times: dict[str, list[float]]) -> dict:
@@ -105,7 +136,7 @@ def backlog(samples, baseline: dict, load: Load, rate: float | None) -> dict:
     at_end = next((s for s in samples if s[0] >= load.ended), samples[-1])
     out = {"lag_at_end": {}, "lag_growth_per_s": {}, "stage_rate_per_s": {}, "catch_up_s": {}}
     for stage in STAGES:
-        done = lambda s: s[2][stage] - baseline[stage]  # noqa: E731
+        done = lambda s, stage=stage: s[2][stage] - baseline[stage]  # noqa: E731
         out["lag_at_end"][stage] = at_end[1] - done(at_end)
         out["lag_growth_per_s"][stage] = _round(slope([(s[0], s[1] - done(s)) for s in half]))
         out["stage_rate_per_s"][stage] = _round(slope([(s[0], done(s)) for s in half]))
@@ -113,14 +144,19 @@ def backlog(samples, baseline: dict, load: Load, rate: float | None) -> dict:
         out["catch_up_s"][stage] = None if caught is None else round(caught - load.ended, 2)
     out["submit_rate_per_s"] = _round(slope([(s[0], s[1]) for s in half]))
     out["keeps_up"] = keeps_up(out, rate or load.accepted / load.wall)
-    out["keeps_up_rule"] = ("every stage: lag growth over the load's second half <= 5% of the rate, "
-                            "caught up <= 5 s after")
+    out["keeps_up_rule"] = (
+        "every stage: lag growth over the load's second half <= 5% of the rate, caught up <= 5 s after"
+    )
     return out
 
 
 def keeps_up(b: dict, rate: float) -> bool:
-    return all(b["catch_up_s"][s] is not None and b["catch_up_s"][s] <= 5
-               and (b["lag_growth_per_s"][s] or 0) <= 0.05 * rate for s in STAGES)
+    return all(
+        b["catch_up_s"][s] is not None
+        and b["catch_up_s"][s] <= 5
+        and (b["lag_growth_per_s"][s] or 0) <= 0.05 * rate
+        for s in STAGES
+    )
 
 
 def _round(x: float | None) -> float | None:

@@ -1,4 +1,5 @@
 """The one command line of the project: ``python -m services COMMAND``."""
+
 from __future__ import annotations
 
 import os
@@ -29,6 +30,7 @@ def cli():
 def migrate(services):
     """Bring each service's database to the latest schema (all services by default)."""
     from shared import migrate as m
+
     for service in services or SERVICES:
         m.upgrade(load(service))
         click.echo(f"{service}: migrated")
@@ -45,9 +47,19 @@ def web(service, port, workers):
     workers = workers or int(os.environ.get("WEB_CONCURRENCY", 2))
     host = os.environ.get("HOST", "127.0.0.1")
     os.environ["XINSHENG_SERVICE"] = service  # for gunicorn's own log lines
-    args = ["gunicorn", "--config", "python:shared.gunicorn_conf", "--no-control-socket",
-            "--bind", f"{host}:{port}", "--workers", str(workers), "--chdir", str(REPO_ROOT),
-            f"services.{service}.app:create_app()"]
+    args = [
+        "gunicorn",
+        "--config",
+        "python:shared.gunicorn_conf",
+        "--no-control-socket",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--chdir",
+        str(REPO_ROOT),
+        f"services.{service}.app:create_app()",
+    ]
     os.execvp(sys.executable, [sys.executable, "-m", *args])
 
 
@@ -57,6 +69,7 @@ def worker(service):
     """Start the service's worker process: its consumer, outbox relay and timers."""
     _metrics_dir(service)
     import importlib
+
     importlib.import_module(f"services.{service}.worker").main()
 
 
@@ -65,15 +78,20 @@ DEMO_PASSWORD = "xinsheng-demo"
 
 @cli.command("import-directory")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--demo-password", default=None,
-              help="give this password to every staff member who has none (demo directories only)")
+@click.option(
+    "--demo-password",
+    default=None,
+    help="give this password to every staff member who has none (demo directories only)",
+)
 def import_directory(path, demo_password):
     """Load the organisation directory (YAML) into routing and publish what changed."""
     from pydantic import ValidationError
+
+    from services.routing import config as routing_config
+    from services.routing import directory
+    from services.routing.models import outbox
     from shared.bootstrap import bootstrap
     from shared.uow import unit_of_work
-    from services.routing import config as routing_config, directory
-    from services.routing.models import outbox
 
     try:
         d = directory.load(path)
@@ -84,6 +102,7 @@ def import_directory(path, demo_password):
         changed = directory.apply(uow, d)
         if demo_password:
             from services.routing.staff import set_missing_passwords
+
             set_missing_passwords(uow.conn, demo_password)
     click.echo(f"directory: {len(d.counties)} counties, {len(d.enterprises)} enterprises, {changed} changed")
 
@@ -93,9 +112,10 @@ def import_directory(path, demo_password):
 def set_password(staff_id):
     """Set a staff member's password (asked for, or read from standard input; never an argument)."""
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    from shared.bootstrap import bootstrap
     from services.routing import config as routing_config
     from services.routing.staff import set_password as store
+    from shared.bootstrap import bootstrap
+
     rt = bootstrap(routing_config.load())
     with rt.engine.begin() as conn:
         if not store(conn, staff_id, password):
@@ -112,6 +132,7 @@ def dead_letters():
 @service_arg
 def dead_list(service):
     from shared.deadletters import list_dead
+
     rows = list_dead(load(service), service)
     for d in rows:
         click.echo(f"{d.message_id}\t{d.type}\t{d.attempts}\t{d.failed_at}\t{d.reason}")
@@ -123,6 +144,7 @@ def dead_list(service):
 @click.option("--id", "ids", multiple=True, help="replay only these message ids (default: all)")
 def dead_replay(service, ids):
     from shared.deadletters import replay
+
     n = replay(load(service), service, set(ids) or None)
     click.echo(f"{n} dead letter(s) replayed into {service}'s queue")
 
@@ -136,6 +158,7 @@ def check_broker():
 
 def _require_broker():
     from shared.broker import RETRYABLE, connect
+
     settings = load("intake")
     try:
         connect(settings, heartbeat=0).close()
@@ -143,16 +166,23 @@ def _require_broker():
         shown = settings.amqp_url.split("@")[-1]
         raise click.ClickException(
             f"RabbitMQ is not reachable at {shown} ({type(exc).__name__}); start it with "
-            "`rabbitmq-server -detached` (as root), or set AMQP_URL to a running broker.") from None
+            "`rabbitmq-server -detached` (as root), or set AMQP_URL to a running broker."
+        ) from None
 
 
 @cli.command()
-@click.option("--directory", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=REPO_ROOT / "services" / "routing" / "demo" / "directory.yaml", show_default=True)
+@click.option(
+    "--directory",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=REPO_ROOT / "services" / "routing" / "demo" / "directory.yaml",
+    show_default=True,
+)
 def up(directory):
     """Migrate, load the directory, start every process of the Procfile in the background."""
     import shutil
+
     from shared import procs
+
     _require_broker()
     ctx = click.get_current_context()
     ctx.invoke(down)
@@ -168,16 +198,26 @@ def up(directory):
     (var / "run" / "pids").write_text("".join(f"{n} {p.pid}\n" for n, p in system.procs.items()))
     try:
         system.wait_healthy(timeout=60)
-        procs.wait_until(lambda: procs.http_ok(system.url("intake", "/api/v1/enterprises"))
-                         and _enterprises_listed(system), 30, what="the directory to reach intake")
+        procs.wait_until(
+            lambda: (
+                procs.http_ok(system.url("intake", "/api/v1/enterprises")) and _enterprises_listed(system)
+            ),
+            30,
+            what="the directory to reach intake",
+        )
     except (TimeoutError, RuntimeError) as exc:
         system.stop_all()
         raise click.ClickException(f"{exc}; see the logs in {var / 'log'}") from None
-    names = {"intake": "worker form, kiosk /k/E001, status /s, API /api/v1",
-             "routing": "log-in /api/v1/auth/token, the ledger /api/v1/cases, directory /api/v1/directory",
-             "notify": "notifications", "reports": "summary /api/v1/reports/summary (staff)"}
+    names = {
+        "intake": "worker form, kiosk /k/E001, status /s, API /api/v1",
+        "routing": "log-in /api/v1/auth/token, the ledger /api/v1/cases, directory /api/v1/directory",
+        "notify": "notifications",
+        "reports": "summary /api/v1/reports/summary (staff)",
+    }
     click.echo("Xinsheng is up (logs in var/log, stop with `make down`):")
-    click.echo(f"  demo staff log-in: any staff id of the demo directory (e.g. e001-chair), password {DEMO_PASSWORD}")
+    click.echo(
+        f"  demo staff log-in: any staff id of the demo directory (e.g. e001-chair), password {DEMO_PASSWORD}"
+    )
     for service, what in names.items():
         click.echo(f"  {service:8} {system.url(service)}  {what}; /metrics /readyz /apidoc/openapi.json")
 
@@ -185,6 +225,7 @@ def up(directory):
 def _enterprises_listed(system) -> bool:
     import json
     import urllib.request
+
     with urllib.request.urlopen(system.url("intake", "/api/v1/enterprises"), timeout=2) as r:
         return bool(json.load(r)["enterprises"])
 
@@ -193,6 +234,7 @@ def _enterprises_listed(system) -> bool:
 def down():
     """Stop the processes ``up`` started."""
     from shared import procs
+
     pidfile = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var")) / "run" / "pids"
     if pidfile.exists():
         procs.stop_pids([int(line.split()[1]) for line in pidfile.read_text().splitlines() if line])
@@ -204,6 +246,7 @@ def down():
 def compile_translations():
     """Compile the translation catalogue (.po → .mo)."""
     from babel.messages.frontend import CommandLineInterface
+
     CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(REPO_ROOT / "shared" / "translations")])
 
 

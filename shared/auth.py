@@ -4,10 +4,13 @@ routing issues a token at ``POST /api/v1/auth/token`` after checking the passwor
 verifies it with the same ``SECRET_KEY`` and no call to routing. A token names the staff member,
 their role and their organisation (enterprise, county or "city").
 """
+
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import ParamSpec, TypeVar
 
 from flask import g, request
 from flask_babel import gettext as _
@@ -17,6 +20,8 @@ from shared.errors import ApiError
 
 TOKEN_SECONDS = 8 * 3600  # one working day
 _SALT = "xinsheng-staff-token"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -45,19 +50,25 @@ def verify(secret: str, token: str, max_age: int = TOKEN_SECONDS) -> Staff:
         raise ApiError(401, "invalid_token", _("This token is not valid; please log in again.")) from None
 
 
-def require_staff(*roles: str):
+def require_staff(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """A view decorator: a valid bearer token (401 otherwise), of one of ``roles`` if given (403)."""
-    def decorate(view):
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             header = request.headers.get("Authorization", "")
             scheme, _sep, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise ApiError(401, "unauthenticated", _("Log in first: send 'Authorization: Bearer <token>'."))
+                raise ApiError(
+                    401, "unauthenticated", _("Log in first: send 'Authorization: Bearer <token>'.")
+                )
             from shared.web import runtime
+
             g.staff = verify(runtime().settings.secret_key, token.strip())
             if roles and g.staff.role not in roles:
                 raise ApiError(403, "forbidden", _("Your role may not do this."))
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorate

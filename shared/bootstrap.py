@@ -1,5 +1,6 @@
 """Wires a service's settings, clock, logging and database engine; the web app, the worker and the
 commands all start here (after gunicorn forks, never at import)."""
+
 from __future__ import annotations
 
 import logging
@@ -27,5 +28,7 @@ def bootstrap(settings: S) -> Runtime[S]:
     clock.set_offset(clock.parse_offset(settings.clock_offset))
     metrics.setup()
     if clock.offset():
-        log.warning("clock moved by CLOCK_OFFSET", extra={"clock_offset_seconds": clock.offset().total_seconds()})
+        log.warning(
+            "clock moved by CLOCK_OFFSET", extra={"clock_offset_seconds": clock.offset().total_seconds()}
+        )
     return Runtime(settings, make_engine(settings.database_url))

@@ -5,11 +5,12 @@ calendar day is a day in China. ``CLOCK_OFFSET`` (e.g. ``36h``, ``5d``, ``-90m``
 system's time forward (or back) by a fixed amount, so a drill or a black-box test can run a week
 of deadlines in minutes; every process of a system must be started with the same offset.
 """
+
 from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -36,15 +37,15 @@ def offset() -> timedelta:
     return _offset
 
 
-def set_offset(value: timedelta) -> None:
-    """Move the clock (tests, and the settings of a process at start)."""
+def set_offset(value: timedelta | None) -> None:
+    """Move the clock (the settings of a process at start, and tests); None: read CLOCK_OFFSET again."""
     global _offset
     _offset = value
 
 
 def now() -> datetime:
     """The current moment, in UTC, moved by the offset."""
-    return datetime.now(timezone.utc) + offset()
+    return datetime.now(UTC) + offset()
 
 
 def local(moment: datetime) -> datetime:
@@ -59,12 +60,12 @@ def today() -> date:
 
 def day_start(day: date) -> datetime:
     """The first moment of a day in China, in UTC."""
-    return datetime.combine(day, time(), CST).astimezone(timezone.utc)
+    return datetime.combine(day, time(), CST).astimezone(UTC)
 
 
 def day_end(day: date) -> datetime:
     """The last second of a day in China, in UTC (a due date is due by then)."""
-    return datetime.combine(day, time(23, 59, 59), CST).astimezone(timezone.utc)
+    return datetime.combine(day, time(23, 59, 59), CST).astimezone(UTC)
 
 
 def for_people(moment: datetime | None, with_seconds: bool = False) -> str:

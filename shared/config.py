@@ -3,11 +3,12 @@
 ``Settings`` holds what every service reads; each service's ``config.py`` adds its own fields in a
 subclass and loads it with ``load``.
 """
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -46,7 +47,13 @@ class Settings(BaseSettings):
 S = TypeVar("S", bound=Settings)
 
 
-def load(service: str, settings_class: type[S] = Settings) -> S:  # type: ignore[assignment]
+@overload
+def load(service: str) -> Settings: ...
+@overload
+def load(service: str, settings_class: type[S]) -> S: ...
+
+
+def load(service: str, settings_class: type[Settings] = Settings) -> Settings:
     """The settings of one service, from the environment (its own class, or the common fields)."""
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}")

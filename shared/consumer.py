@@ -10,19 +10,25 @@ is acknowledged and changes nothing, and one commit serves the batch. If a handl
 is rolled back and its messages are handled one by one, so a poison message never takes its
 neighbours with it.
 """
+
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any
 
-from sqlalchemy import Engine, Table
+from pika import BlockingConnection
+from pika.adapters.blocking_connection import BlockingChannel
+from pika.spec import Basic, BasicProperties
+from sqlalchemy import Connection, Engine, Table
 
 from shared import clock, events, failpoints, logs, metrics, topology
-from shared.broker import RETRYABLE, Publisher, connect
+from shared.broker import RETRYABLE, Publisher, connect, delivery_tag
 from shared.config import Settings
 from shared.db import claim_new, is_transient
 from shared.uow import Handler, Unit
@@ -33,12 +39,17 @@ MAX_DELAY = 30.0
 
 @dataclass(eq=False)  # deliveries are keys by identity
 class Delivery:
-    channel: object
-    method: object
-    properties: object
+    channel: BlockingChannel
+    method: Basic.Deliver
+    properties: BasicProperties
     body: bytes
     envelope: events.Envelope | None = None
     payload: events.Frozen | None = None
+
+    def event(self) -> tuple[events.Envelope, events.Frozen]:
+        """The decoded envelope and payload; only deliveries that decoded are handled."""
+        assert self.envelope is not None and self.payload is not None
+        return self.envelope, self.payload
 
 
 class _BatchFailed(Exception):
@@ -46,8 +57,14 @@ class _BatchFailed(Exception):
 
 
 class Consumer:
-    def __init__(self, settings: Settings, engine: Engine, inbox: Table, outbox: Table | None,
-                 handlers: Mapping[str, Handler]):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        inbox: Table,
+        outbox: Table | None,
+        handlers: Mapping[str, Handler],
+    ):
         self.settings = settings
         self.engine = engine
         self.inbox = inbox
@@ -66,8 +83,10 @@ class Consumer:
             try:
                 self._consume_once()
             except RETRYABLE as exc:  # broker restart (320), lost socket, refused connection
-                log.warning("broker connection lost; reconnecting",
-                            extra={"error": type(exc).__name__, "retry_in": delay})
+                log.warning(
+                    "broker connection lost; reconnecting",
+                    extra={"error": type(exc).__name__, "retry_in": delay},
+                )
             if self._consuming:  # consuming worked: the next outage starts from a short delay
                 delay, self._consuming = 1.0, False
             stop.wait(delay)
@@ -77,14 +96,19 @@ class Consumer:
         conn = connect(self.settings)
         waiting: queue.Queue[Delivery] = queue.Queue()
         done = threading.Event()  # this connection is over: the handler thread finishes its batch
-        worker = threading.Thread(target=self._work, args=(conn, waiting, done), daemon=True,
-                                  name=f"{self.settings.service}-handler")
+        worker = threading.Thread(
+            target=self._work,
+            args=(conn, waiting, done),
+            daemon=True,
+            name=f"{self.settings.service}-handler",
+        )
         try:
             channel = conn.channel()
             topology.declare(channel, self.settings.exchange, self.settings.delivery_limit)
             channel.basic_qos(prefetch_count=self.settings.prefetch)
-            channel.basic_consume(self.queue, lambda ch, m, p, b: waiting.put(Delivery(ch, m, p, b)),
-                                  auto_ack=False)
+            channel.basic_consume(
+                self.queue, lambda ch, m, p, b: waiting.put(Delivery(ch, m, p, b)), auto_ack=False
+            )
             worker.start()
             self._consuming = True
             log.info("consuming", extra={"queue": self.queue})
@@ -102,7 +126,7 @@ class Consumer:
                     pass
 
     # -- the handler thread --------------------------------------------------------------------
-    def _work(self, conn, waiting: queue.Queue, done: threading.Event) -> None:
+    def _work(self, conn: BlockingConnection, waiting: queue.Queue[Delivery], done: threading.Event) -> None:
         while not done.is_set():
             try:
                 batch = [waiting.get(timeout=0.2)]
@@ -115,11 +139,11 @@ class Consumer:
                     break
             try:
                 self._process(conn, batch, done)
-            except Exception:  # noqa: BLE001 - unacked, so the broker redelivers them
+            except Exception:
                 log.exception("events left unacknowledged for redelivery")
 
-    def _process(self, conn, batch: list[Delivery], done: threading.Event) -> None:
-        handled = []
+    def _process(self, conn: BlockingConnection, batch: list[Delivery], done: threading.Event) -> None:
+        handled: list[Delivery] = []
         for d in batch:
             try:
                 d.envelope, d.payload = events.decode(d.body)
@@ -155,25 +179,13 @@ class Consumer:
         while not done.is_set():
             try:
                 with self.engine.begin() as conn:
-                    fresh = claim_new(conn, self.inbox, [
-                        {"event_id": d.envelope.id, "type": d.envelope.type, "processed_at": clock.now()}
-                        for d in batch])
-                    outcomes = {}
-                    for d in batch:
-                        if d.envelope.id not in fresh:
-                            outcomes[d] = "duplicate"
-                            continue
-                        fresh.discard(d.envelope.id)  # the same event twice in one batch runs once
-                        with logs.context(correlation_id=d.envelope.correlation_id,
-                                          event_id=d.envelope.id, event_type=d.envelope.type):
-                            self.handlers[d.envelope.type](Unit(conn, self.outbox, self.settings),
-                                                           d.envelope, d.payload)
-                        outcomes[d] = "processed"
-                return outcomes
-            except Exception as exc:  # noqa: BLE001 - sorted into transient, retry and dead letter
+                    return self._handle_in(conn, batch)
+            except Exception as exc:
                 if is_transient(exc):
-                    log.warning("database unavailable; holding the events",
-                                extra={"error": type(exc).__name__, "retry_in": backoff})
+                    log.warning(
+                        "database unavailable; holding the events",
+                        extra={"error": type(exc).__name__, "retry_in": backoff},
+                    )
                     done.wait(backoff)
                     backoff = min(backoff * 2, MAX_DELAY)
                     continue
@@ -182,15 +194,42 @@ class Consumer:
                 return {batch[0]: self._fail(batch[0], exc)}
         return None
 
+    def _handle_in(self, conn: Connection, batch: list[Delivery]) -> dict[Delivery, str]:
+        """Handle the batch in the open transaction ``conn``; outcome per delivery."""
+        fresh = claim_new(
+            conn,
+            self.inbox,
+            [
+                {"event_id": envelope.id, "type": envelope.type, "processed_at": clock.now()}
+                for envelope, _payload in map(Delivery.event, batch)
+            ],
+        )
+        outcomes = {}
+        for d in batch:
+            envelope, payload = d.event()
+            if envelope.id not in fresh:
+                outcomes[d] = "duplicate"
+                continue
+            fresh.discard(envelope.id)  # the same event twice in one batch runs once
+            with logs.context(
+                correlation_id=envelope.correlation_id, event_id=envelope.id, event_type=envelope.type
+            ):
+                self.handlers[envelope.type](Unit(conn, self.outbox, self.settings), envelope, payload)
+            outcomes[d] = "processed"
+        return outcomes
+
     def _fail(self, d: Delivery, exc: Exception) -> str:
-        attempt = int((d.properties.headers or {}).get("x-delivery-count", 0)) + 1
+        headers: Mapping[str, Any] = d.properties.headers or {}
+        attempt = int(headers.get("x-delivery-count", 0)) + 1
         reason = f"{type(exc).__name__}: {_safe_message(exc)}"
-        with logs.context(correlation_id=d.envelope.correlation_id, event_id=d.envelope.id,
-                          event_type=d.envelope.type):
+        envelope, _payload = d.event()
+        with logs.context(
+            correlation_id=envelope.correlation_id, event_id=envelope.id, event_type=envelope.type
+        ):
             if attempt < self.settings.max_attempts:
                 log.warning("handler failed; requeued", extra={"attempt": attempt, "error": reason})
                 return "requeued"
-            self._dead_letter(d, reason, d.envelope.type, attempt)
+            self._dead_letter(d, reason, envelope.type, attempt)
         return "dead_lettered"
 
     def _dead_letter(self, d: Delivery, reason: str, etype: str, attempt: int = 1) -> None:
@@ -198,13 +237,20 @@ class Consumer:
         log.error("event dead-lettered", extra={"reason": reason, "event_type": etype, "attempt": attempt})
         publisher = Publisher(self.settings)
         try:
-            publisher.publish(topology.dead_queue_name(self.settings.service), d.body, exchange="",
-                              message_id=d.properties.message_id or "", type=etype,
-                              correlation_id=d.properties.correlation_id,
-                              headers={"x-xinsheng-reason": reason[:500],
-                                       "x-xinsheng-routing-key": d.method.routing_key,
-                                       "x-xinsheng-attempts": attempt,
-                                       "x-xinsheng-failed-at": clock.now().isoformat()})
+            publisher.publish(
+                topology.dead_queue_name(self.settings.service),
+                d.body,
+                exchange="",
+                message_id=d.properties.message_id or "",
+                type=etype,
+                correlation_id=d.properties.correlation_id,
+                headers={
+                    "x-xinsheng-reason": reason[:500],
+                    "x-xinsheng-routing-key": d.method.routing_key,
+                    "x-xinsheng-attempts": attempt,
+                    "x-xinsheng-failed-at": clock.now().isoformat(),
+                },
+            )
         finally:
             publisher.close()
         metrics.DEAD_LETTERS.labels(self.settings.service, etype).inc()
@@ -216,19 +262,20 @@ class Consumer:
             metrics.EVENT_SECONDS.labels(self.settings.service, etype).observe(seconds)
 
     @staticmethod
-    def _settle(conn, settlements: list[tuple[Delivery, str]]) -> None:
+    def _settle(conn: BlockingConnection, settlements: list[tuple[Delivery, str]]) -> None:
         """Ack or requeue on the connection's thread, after the commit."""
-        def settle():
+
+        def settle() -> None:
             for d, how in settlements:
                 if d.channel.is_open:
                     if how == "ack":
-                        d.channel.basic_ack(d.method.delivery_tag)
+                        d.channel.basic_ack(delivery_tag(d.method))
                     else:
-                        d.channel.basic_nack(d.method.delivery_tag, requeue=True)
-        try:
+                        d.channel.basic_nack(delivery_tag(d.method), requeue=True)
+
+        # A connection already gone: the broker redelivers, the inbox absorbs it.
+        with contextlib.suppress(*RETRYABLE):
             conn.add_callback_threadsafe(settle)
-        except RETRYABLE:
-            pass  # the connection is gone: the broker redelivers, the inbox absorbs it
 
 
 def _safe_message(exc: Exception) -> str:

@@ -1,37 +1,57 @@
 """Engines, the messaging tables every service shares (outbox, inbox), and dialect-neutral upserts."""
+
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timezone
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeAlias
 
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Engine, Index, Integer, MetaData, String, Table, Text,
-    TypeDecorator, create_engine, event, text,
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.sql.dml import ReturningInsert
 
 ID = String(36)
+_Insert: TypeAlias = postgresql.Insert | sqlite.Insert  # the two INSERTs that know ON CONFLICT
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A moment in time, always in UTC: ``timestamptz`` on PostgreSQL; on SQLite, which keeps no
     zone, written as UTC and read back as UTC, so stored times compare correctly."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: give times with their zone")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -43,7 +63,8 @@ def outbox_table(metadata: MetaData) -> Table:
     """Add the outbox to a service's metadata: the events it will publish, written in the transaction of
     the change they tell of (a service that publishes nothing has none)."""
     return Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         Column("seq", SEQ, primary_key=True, autoincrement=True),
         Column("event_id", ID, nullable=False, unique=True),
         Column("type", String(64), nullable=False),
@@ -52,29 +73,33 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("created_at", UTCDateTime(), nullable=False),
         Column("published_at", UTCDateTime()),
         Column("attempts", Integer, nullable=False, server_default="0"),
-        Index("ix_outbox_unpublished", "seq",
-              postgresql_where=text("published_at IS NULL"),
-              sqlite_where=text("published_at IS NULL")),
+        Index(
+            "ix_outbox_unpublished",
+            "seq",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
     )
 
 
 def inbox_table(metadata: MetaData) -> Table:
     """Add the inbox to a service's metadata: the ids of the events it has handled."""
     return Table(
-        "inbox", metadata,
+        "inbox",
+        metadata,
         Column("event_id", ID, primary_key=True),
         Column("type", String(64), nullable=False),
         Column("processed_at", UTCDateTime(), nullable=False),
     )
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine tuned for our use: durable SQLite (WAL, synchronous=FULL), bounded PostgreSQL pools."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):
+        def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below take over
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -84,7 +109,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn):
+        def _begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlocks
 
         return engine
@@ -98,38 +123,48 @@ def make_engine(url: str, **kwargs) -> Engine:
 # Statements below are built once per table and dialect and executed with parameters: building
 # an INSERT with .values() for every row costs more than sending it (measured: 13% of a POST).
 
-def insert_ignore(conn, table: Table, values: dict) -> bool:
+
+def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
     """INSERT that does nothing on a primary-key or unique conflict; True when a row was written."""
     # RETURNING, not rowcount: psycopg 3 under SQLAlchemy 2.1 reports -1 for ON CONFLICT DO NOTHING.
     return conn.execute(_ignoring(conn.dialect.name, table), values).first() is not None
 
 
-def claim_new(conn, table: Table, rows: list[dict]) -> set:
+def claim_new(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> set[Any]:
     """Insert the rows that are not there yet (by primary key); the keys of those inserted."""
     return {row[0] for row in conn.execute(_ignoring(conn.dialect.name, table), rows)}
 
 
-@functools.lru_cache(maxsize=None)
-def _ignoring(dialect: str, table: Table):
-    return (insert_for(dialect, table).on_conflict_do_nothing()
-            .returning(*table.primary_key.columns, sort_by_parameter_order=True))
+@functools.cache
+def _ignoring(dialect: str, table: Table) -> ReturningInsert[Any]:
+    return (
+        insert_for(dialect, table)
+        .on_conflict_do_nothing()
+        .returning(*table.primary_key.columns, sort_by_parameter_order=True)
+    )
 
 
-def upsert(conn, table: Table, values: dict, keys: list[str], update: list[str] | None = None) -> None:
+def upsert(
+    conn: Connection,
+    table: Table,
+    values: Mapping[str, Any],
+    keys: list[str],
+    update: list[str] | None = None,
+) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE the given columns (all non-key columns by default)."""
     cols = update if update is not None else [k for k in values if k not in keys]
     conn.execute(_upserting(conn.dialect.name, table, tuple(keys), tuple(cols)), values)
 
 
-@functools.lru_cache(maxsize=None)
-def _upserting(dialect: str, table: Table, keys: tuple, cols: tuple):
+@functools.cache
+def _upserting(dialect: str, table: Table, keys: tuple[str, ...], cols: tuple[str, ...]) -> _Insert:
     stmt = insert_for(dialect, table)
     if not cols:
         return stmt.on_conflict_do_nothing(index_elements=list(keys))
     return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols})
 
 
-def insert_for(dialect: str, table: Table):
+def insert_for(dialect: str, table: Table) -> _Insert:
     """The INSERT of a dialect ("postgresql" or "sqlite"), which knows ON CONFLICT."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 

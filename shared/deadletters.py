@@ -1,12 +1,17 @@
 """Dead letters: list a service's dead-letter queue and replay messages into its queue alone."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pika
+from pika.adapters.blocking_connection import BlockingChannel
+from pika.spec import Basic, BasicProperties
 
 from shared import topology
-from shared.broker import connect
+from shared.broker import connect, delivery_tag
 from shared.config import Settings
 
 
@@ -20,26 +25,34 @@ class DeadLetter:
     failed_at: str
 
 
-def _describe(properties, method) -> DeadLetter:
-    headers = properties.headers or {}
+def _describe(properties: BasicProperties, method: Basic.GetOk) -> DeadLetter:
+    headers: Mapping[str, Any] = properties.headers or {}  # tables the broker and our consumer wrote
     deaths = headers.get("x-death") or [{}]
-    routing_key = headers.get("x-xinsheng-routing-key") or (deaths[0].get("routing-keys") or [method.routing_key])[0]
+    routing_key = (
+        headers.get("x-xinsheng-routing-key") or (deaths[0].get("routing-keys") or [method.routing_key])[0]
+    )
     reason = headers.get("x-xinsheng-reason") or f"broker: {deaths[0].get('reason', 'unknown')}"
-    return DeadLetter(properties.message_id or "", properties.type or "", _text(routing_key), _text(reason),
-                      int(headers.get("x-xinsheng-attempts", 0) or 0), _text(headers.get("x-xinsheng-failed-at", "")))
+    return DeadLetter(
+        properties.message_id or "",
+        properties.type or "",
+        _text(routing_key),
+        _text(reason),
+        int(headers.get("x-xinsheng-attempts", 0) or 0),
+        _text(headers.get("x-xinsheng-failed-at", "")),
+    )
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _each(channel, queue: str):
+def _each(channel: BlockingChannel, queue: str) -> Iterator[tuple[Basic.GetOk, BasicProperties, bytes]]:
     """Every message now in the queue, held unacknowledged until the channel closes."""
     while True:
-        method, properties, body = channel.basic_get(queue, auto_ack=False)
-        if method is None:
+        got = channel.basic_get(queue, auto_ack=False)
+        if got[0] is None:
             return
-        yield method, properties, body
+        yield got
 
 
 def list_dead(settings: Settings, service: str) -> list[DeadLetter]:
@@ -61,11 +74,20 @@ def replay(settings: Settings, service: str, message_ids: set[str] | None = None
         for method, properties, body in _each(channel, topology.dead_queue_name(service)):
             if message_ids is not None and properties.message_id not in message_ids:
                 continue
-            channel.basic_publish("", topology.queue_name(service), body, pika.BasicProperties(
-                content_type=properties.content_type, delivery_mode=pika.DeliveryMode.Persistent,
-                message_id=properties.message_id, type=properties.type,
-                correlation_id=properties.correlation_id), mandatory=True)
-            channel.basic_ack(method.delivery_tag)  # only after the broker confirmed the replay
+            channel.basic_publish(
+                "",
+                topology.queue_name(service),
+                body,
+                pika.BasicProperties(
+                    content_type=properties.content_type,
+                    delivery_mode=pika.DeliveryMode.Persistent,
+                    message_id=properties.message_id,
+                    type=properties.type,
+                    correlation_id=properties.correlation_id,
+                ),
+                mandatory=True,
+            )
+            channel.basic_ack(delivery_tag(method))  # only after the broker confirmed the replay
             replayed += 1
     finally:
         conn.close()

@@ -4,10 +4,14 @@ The domain raises a ``DomainError`` (no HTTP in it, no wording): its kind says w
 and its code which rule refused. The HTTP edge (``shared.web``) turns it into an ``ApiError``, the
 answer, in one place, with the message of its code from the service's catalogue.
 """
+
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from pydantic import BaseModel, ValidationError
-from flask_babel import gettext as _, lazy_gettext
 
 
 class ErrorBody(BaseModel):
@@ -15,34 +19,50 @@ class ErrorBody(BaseModel):
     message: str
     fields: dict[str, str] = {}
     allowed: list[str] | None = None  # 409 on a case: the actions its state allows the caller
-    current: dict | None = None  # 409 on a case: its state now
+    current: dict[str, Any] | None = None  # 409 on a case: its state now
 
 
 class ErrorResponse(BaseModel):
     """Every error answer (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)."""
+
     error: ErrorBody
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None,
-                 **extra):
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, str] | None = None, **extra: Any
+    ):
         super().__init__(code)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
         self.extra = extra  # more keys of the error object, e.g. ``allowed`` and ``current``
 
-    def body(self) -> dict:
-        return {"error": {"code": self.code, "message": str(self.message), "fields":
-                          {k: str(v) for k, v in self.fields.items()}, **self.extra}}
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "code": self.code,
+                "message": str(self.message),
+                "fields": {k: str(v) for k, v in self.fields.items()},
+                **self.extra,
+            }
+        }
 
 
 class DomainError(Exception):
     """A rule of the domain refused. ``code`` names the rule for the caller, ``message`` the text the
     edge shows (the code's own by default), ``params`` fill it, ``fields`` map a field to the message
     of its own, and ``extra`` are more keys of the answer (e.g. ``allowed``, ``current``)."""
+
     kind = "invalid"
 
-    def __init__(self, code: str, *, message: str | None = None, params: dict | None = None,
-                 fields: dict[str, str] | None = None, **extra):
+    def __init__(
+        self,
+        code: str,
+        *,
+        message: str | None = None,
+        params: dict[str, Any] | None = None,
+        fields: dict[str, str] | None = None,
+        **extra: Any,
+    ):
         super().__init__(code)
         self.code, self.message = code, message or code
         self.params, self.fields, self.extra = params or {}, fields or {}, extra
@@ -101,8 +121,11 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         ctx = err.get("ctx") or {}
         template = _FIELD_MESSAGES.get(err["type"])
         if template is not None:
-            out[loc] = str(template) % {"min": ctx.get("min_length", ""), "max": ctx.get("max_length", ""),
-                                       "expected": ctx.get("expected", "")}
+            out[loc] = str(template) % {
+                "min": ctx.get("min_length", ""),
+                "max": ctx.get("max_length", ""),
+                "expected": ctx.get("expected", ""),
+            }
         elif isinstance(ctx.get("error"), ValueError):
             out[loc] = str(ctx["error"])  # our own validators raise translated messages
         else:

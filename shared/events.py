@@ -3,31 +3,50 @@
 Events are immutable. Adding an optional field keeps the version; anything else bumps it and
 registers a new payload model beside the old one.
 """
-from __future__ import annotations
 
-from shared import clock
+from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared import clock
 
+# Each set of codes is declared once, as the type the models check; the tuples are read from it.
+Category = Literal[
+    "safety_health",
+    "wages",
+    "hours_leave",
+    "contract",
+    "social_insurance",
+    "welfare",
+    "workplace",
+    "training_career",
+    "harassment_discrimination",
+    "other",
+]
+Channel = Literal["kiosk", "web", "mobile", "visit", "forum", "survey", "hotline"]
+Urgency = Literal["normal", "urgent"]
+Status = Literal[
+    "registered",
+    "assigned",
+    "accepted",
+    "in_progress",
+    "resolved",
+    "closed",
+    "rejected",
+    "reopened",
+    "merged",
+]
+Role = Literal["enterprise_chair", "county_officer", "city_officer", "admin"]
 
-CATEGORIES = ("safety_health", "wages", "hours_leave", "contract", "social_insurance", "welfare",
-              "workplace", "training_career", "harassment_discrimination", "other")
-CHANNELS = ("kiosk", "web", "mobile", "visit", "forum", "survey", "hotline")
-URGENCIES = ("normal", "urgent")
-STATUSES = ("registered", "assigned", "accepted", "in_progress", "resolved", "closed",
-            "rejected", "reopened", "merged")
-ROLES = ("enterprise_chair", "county_officer", "city_officer", "admin")
-
-Category = Literal[CATEGORIES]
-Channel = Literal[CHANNELS]
-Urgency = Literal[URGENCIES]
-Status = Literal[STATUSES]
-Role = Literal[ROLES]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+URGENCIES: tuple[Urgency, ...] = get_args(Urgency)
+STATUSES: tuple[Status, ...] = get_args(Status)
+ROLES: tuple[Role, ...] = get_args(Role)
 
 
 class Frozen(BaseModel):
@@ -41,11 +60,12 @@ class Envelope(Frozen):
     occurred_at: datetime
     producer: str
     correlation_id: str | None = None
-    payload: dict
+    payload: dict[str, Any]
 
 
 class GrievanceSubmitted(Frozen):
     """A worker's demand, as committed by intake. Never carries the worker's contact."""
+
     grievance_id: str
     tracking_code: str
     enterprise_code: str
@@ -61,6 +81,7 @@ class GrievanceSubmitted(Frozen):
 
 class GrievanceContactShared(Frozen):
     """The contact a named worker left; bound to notify's queue alone (DESIGN §4)."""
+
     grievance_id: str
     tracking_code: str
     name: str | None = None
@@ -124,6 +145,7 @@ class CaseSupervisionRaised(Frozen):
 
 class CaseDeadlineExtended(Frozen):
     """The one extension a case may be granted: its new resolution deadline."""
+
     case_id: str
     grievance_id: str
     resolve_due: datetime
@@ -142,6 +164,7 @@ class NotificationOutcome(Frozen):
 
 class EnterpriseUpdated(Frozen):
     """Routing owns the directory; intake and reports keep copies from these events."""
+
     code: str
     name: str
     county_code: str
@@ -174,9 +197,15 @@ def make(etype: str, payload: Frozen, producer: str, correlation_id: str | None 
     version = CURRENT_VERSION[etype]
     if not isinstance(payload, PAYLOADS[(etype, version)]):
         raise TypeError(f"{etype} v{version} takes {PAYLOADS[(etype, version)].__name__}")
-    return Envelope(id=str(uuid.uuid4()), type=etype, version=version, occurred_at=clock.now(),
-                    producer=producer, correlation_id=correlation_id,
-                    payload=payload.model_dump(mode="json", by_alias=True))
+    return Envelope(
+        id=str(uuid.uuid4()),
+        type=etype,
+        version=version,
+        occurred_at=clock.now(),
+        producer=producer,
+        correlation_id=correlation_id,
+        payload=payload.model_dump(mode="json", by_alias=True),
+    )
 
 
 def encode(envelope: Envelope) -> bytes:

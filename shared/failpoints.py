@@ -4,6 +4,7 @@ Armed only by ``XINSHENG_FAILPOINTS`` (comma-separated names) in the process's e
 at the first ``hit``; otherwise ``hit`` is one set lookup. The process dies as with SIGKILL: no
 cleanup, no flush.
 """
+
 from __future__ import annotations
 
 import functools

@@ -4,33 +4,49 @@ Translate them where they are shown: ``gettext(label)`` in a request, ``shared.i
 in a worker. ``N_`` only marks them for extraction.
 """
 
-
 from flask_babel import gettext
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, don't translate"
     return message
 
 
 def shown(labels: dict[str, str], code: str) -> str:
     """The label of a code in the request's language."""
-    return gettext(labels[code])
+    label: str = gettext(labels[code])  # flask_babel ships no types
+    return label
 
 
 CATEGORY = {
-    "safety_health": N_("Safety and occupational health"), "wages": N_("Wages and pay"),
-    "hours_leave": N_("Working hours and leave"), "contract": N_("Labour contract"),
-    "social_insurance": N_("Social insurance"), "welfare": N_("Welfare and daily life"),
-    "workplace": N_("Equipment and environment"), "training_career": N_("Training and career"),
-    "harassment_discrimination": N_("Discrimination and harassment"), "other": N_("Other"),
+    "safety_health": N_("Safety and occupational health"),
+    "wages": N_("Wages and pay"),
+    "hours_leave": N_("Working hours and leave"),
+    "contract": N_("Labour contract"),
+    "social_insurance": N_("Social insurance"),
+    "welfare": N_("Welfare and daily life"),
+    "workplace": N_("Equipment and environment"),
+    "training_career": N_("Training and career"),
+    "harassment_discrimination": N_("Discrimination and harassment"),
+    "other": N_("Other"),
 }
 CHANNEL = {
-    "kiosk": N_("Kiosk"), "web": N_("Web form"), "mobile": N_("Mobile"), "visit": N_("Visit"),
-    "forum": N_("Forum"), "survey": N_("Survey"), "hotline": N_("Hotline"),
+    "kiosk": N_("Kiosk"),
+    "web": N_("Web form"),
+    "mobile": N_("Mobile"),
+    "visit": N_("Visit"),
+    "forum": N_("Forum"),
+    "survey": N_("Survey"),
+    "hotline": N_("Hotline"),
 }
 STATUS = {
-    "registered": N_("Registered"), "assigned": N_("Assigned"), "accepted": N_("Accepted"),
-    "in_progress": N_("In progress"), "resolved": N_("Resolved"), "closed": N_("Closed"),
-    "rejected": N_("Not accepted"), "reopened": N_("Reopened"), "merged": N_("Merged"),
+    "registered": N_("Registered"),
+    "assigned": N_("Assigned"),
+    "accepted": N_("Accepted"),
+    "in_progress": N_("In progress"),
+    "resolved": N_("Resolved"),
+    "closed": N_("Closed"),
+    "rejected": N_("Not accepted"),
+    "reopened": N_("Reopened"),
+    "merged": N_("Merged"),
 }
 URGENCY = {"normal": N_("Normal"), "urgent": N_("Urgent")}

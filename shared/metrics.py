@@ -4,19 +4,30 @@ Every process of a service writes to the same ``PROMETHEUS_MULTIPROC_DIR`` (set 
 prometheus_client is first imported, by ``python -m services``); ``/metrics`` on the web
 process merges them and adds the gauges that are read from the database at scrape time.
 """
+
 from __future__ import annotations
 
 import os
 import socket
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess,
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
     values,
 )
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 HOST = socket.gethostname()
 
@@ -44,6 +55,7 @@ def setup() -> None:
         _set_up = True
     forget_dead_processes()
     from shared import clock
+
     CLOCK_OFFSET.labels().set(clock.offset().total_seconds())
 
 
@@ -63,36 +75,67 @@ class _Lazy:
         return self.metric.labels(*values) if self.labelnames else self.metric
 
 
-CLOCK_OFFSET = _Lazy(Gauge, "xinsheng_clock_offset_seconds",
-                     "How far CLOCK_OFFSET moves this process's clock from the machine's.", [],
-                     multiprocess_mode="livemax")
-EVENTS_CONSUMED = _Lazy(Counter,"xinsheng_events_consumed_total", "Events taken from the service's queue.",
-                          ["service", "type", "outcome"])
-EVENT_SECONDS = _Lazy(Histogram,"xinsheng_event_handle_seconds", "Time to handle one event, commit included.",
-                          ["service", "type"], buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 5))
-DEAD_LETTERS = _Lazy(Counter,"xinsheng_dead_letters_total", "Events this service sent to its dead-letter queue.",
-                       ["service", "type"])
-EVENTS_PUBLISHED = _Lazy(Counter,"xinsheng_events_published_total", "Outbox events confirmed by the broker.",
-                           ["service", "type"])
-PUBLISH_ERRORS = _Lazy(Counter,"xinsheng_publish_errors_total", "Outbox publishes that failed and will be retried.",
-                         ["service", "reason"])
-HTTP_REQUESTS = _Lazy(Counter,"xinsheng_http_requests_total", "HTTP requests answered.",
-                        ["service", "method", "route", "status"])
-HTTP_SECONDS = _Lazy(Histogram,"xinsheng_http_request_seconds", "HTTP request latency.", ["service", "route"],
-                         buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
+CLOCK_OFFSET = _Lazy(
+    Gauge,
+    "xinsheng_clock_offset_seconds",
+    "How far CLOCK_OFFSET moves this process's clock from the machine's.",
+    [],
+    multiprocess_mode="livemax",
+)
+EVENTS_CONSUMED = _Lazy(
+    Counter,
+    "xinsheng_events_consumed_total",
+    "Events taken from the service's queue.",
+    ["service", "type", "outcome"],
+)
+EVENT_SECONDS = _Lazy(
+    Histogram,
+    "xinsheng_event_handle_seconds",
+    "Time to handle one event, commit included.",
+    ["service", "type"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)
+DEAD_LETTERS = _Lazy(
+    Counter,
+    "xinsheng_dead_letters_total",
+    "Events this service sent to its dead-letter queue.",
+    ["service", "type"],
+)
+EVENTS_PUBLISHED = _Lazy(
+    Counter, "xinsheng_events_published_total", "Outbox events confirmed by the broker.", ["service", "type"]
+)
+PUBLISH_ERRORS = _Lazy(
+    Counter,
+    "xinsheng_publish_errors_total",
+    "Outbox publishes that failed and will be retried.",
+    ["service", "reason"],
+)
+HTTP_REQUESTS = _Lazy(
+    Counter,
+    "xinsheng_http_requests_total",
+    "HTTP requests answered.",
+    ["service", "method", "route", "status"],
+)
+HTTP_SECONDS = _Lazy(
+    Histogram,
+    "xinsheng_http_request_seconds",
+    "HTTP request latency.",
+    ["service", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 
 
 class _Registry:
     """Yields what a registry collects, so a fresh per-scrape registry can include it."""
 
-    def __init__(self, registry):
+    def __init__(self, registry: CollectorRegistry):
         self.registry = registry
 
-    def collect(self):
+    def collect(self) -> Iterable[Metric]:
         return self.registry.collect()
 
 
-def exposition(extra_collectors=()) -> tuple[bytes, str]:
+def exposition(extra_collectors: Iterable[Collector] = ()) -> tuple[bytes, str]:
     """The text of one scrape: every process's metrics plus the given collectors."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -104,7 +147,7 @@ def exposition(extra_collectors=()) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def forget_dead_processes(directory: str | os.PathLike | None = None) -> None:
+def forget_dead_processes(directory: str | os.PathLike[str] | None = None) -> None:
     """Remove the files of this host's processes that no longer run (left by a crash or a restart).
 
     Counters of a dead process are dropped with it: a restarted process counts afresh, which

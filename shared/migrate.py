@@ -1,4 +1,5 @@
 """Alembic for each service: one migrations folder per service, run through the same code."""
+
 from __future__ import annotations
 
 from alembic import command, context
@@ -30,10 +31,13 @@ def run_env(metadata: MetaData) -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
+    if url is None:  # only ``config`` sets it: there is no alembic.ini
+        raise RuntimeError("no sqlalchemy.url: run migrations through shared.migrate.upgrade")
     engine = make_engine(url)
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=metadata,
-                          render_as_batch=conn.dialect.name == "sqlite")
+        context.configure(
+            connection=conn, target_metadata=metadata, render_as_batch=conn.dialect.name == "sqlite"
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

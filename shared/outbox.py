@@ -5,11 +5,13 @@ crash between the two publishes it again (consumers are idempotent) and never lo
 Rows are found by "not yet published", never by "id above the last one seen": ids are taken
 before commit, so a lower id can commit later (FIELD-NOTES).
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 from prometheus_client.core import GaugeMetricFamily
@@ -18,7 +20,6 @@ from sqlalchemy import Engine, Table, delete, func, select, update
 from shared import clock, metrics, worker
 from shared.broker import Message, Publisher
 from shared.config import Settings
-
 
 log = logging.getLogger(__name__)
 KEEP_PUBLISHED = timedelta(hours=1)
@@ -38,27 +39,37 @@ class Relay:
         all are published again later (consumers are idempotent), none is lost.
         """
         t = self.outbox.c
-        claim = (select(t.seq, t.event_id, t.type, t.correlation_id, t.body)
-                 .where(t.published_at.is_(None)).order_by(t.seq).limit(self.settings.relay_batch)
-                 .with_for_update(skip_locked=True))  # several relays on PostgreSQL never share a row
+        claim = (
+            select(t.seq, t.event_id, t.type, t.correlation_id, t.body)
+            .where(t.published_at.is_(None))
+            .order_by(t.seq)
+            .limit(self.settings.relay_batch)
+            .with_for_update(skip_locked=True)
+        )  # several relays on PostgreSQL never share a row
         with self.engine.begin() as conn:
             rows = conn.execute(claim).all()
             if not rows:
                 return 0
-            taken = self.publisher.publish_batch([
-                Message(r.type, r.body.encode(), r.event_id, r.type, r.correlation_id) for r in rows])
-            confirmed = [r.seq for r, ok in zip(rows, taken) if ok]
-            refused = [r for r, ok in zip(rows, taken) if not ok]
+            taken = self.publisher.publish_batch(
+                [Message(r.type, r.body.encode(), r.event_id, r.type, r.correlation_id) for r in rows]
+            )
+            confirmed = [r.seq for r, ok in zip(rows, taken, strict=True) if ok]
+            refused = [r for r, ok in zip(rows, taken, strict=True) if not ok]
             if confirmed:
                 conn.execute(update(self.outbox).where(t.seq.in_(confirmed)).values(published_at=clock.now()))
             if refused:
-                conn.execute(update(self.outbox).where(t.seq.in_([r.seq for r in refused]))
-                             .values(attempts=t.attempts + 1))
+                conn.execute(
+                    update(self.outbox)
+                    .where(t.seq.in_([r.seq for r in refused]))
+                    .values(attempts=t.attempts + 1)
+                )
         for r in refused:
             metrics.PUBLISH_ERRORS.labels(self.settings.service, "refused").inc()
-            log.error("broker refused an outbox event; it stays unpublished",
-                      extra={"event_id": r.event_id, "event_type": r.type})
-        for r, ok in zip(rows, taken):
+            log.error(
+                "broker refused an outbox event; it stays unpublished",
+                extra={"event_id": r.event_id, "event_type": r.type},
+            )
+        for r, ok in zip(rows, taken, strict=True):
             if ok:
                 metrics.EVENTS_PUBLISHED.labels(self.settings.service, r.type).inc()
         return len(confirmed)
@@ -66,14 +77,20 @@ class Relay:
     def purge(self) -> int:
         """Forget rows published more than an hour ago; the table stays small."""
         with self.engine.begin() as conn:
-            return conn.execute(delete(self.outbox).where(
-                self.outbox.c.published_at < clock.now() - KEEP_PUBLISHED)).rowcount
+            return conn.execute(
+                delete(self.outbox).where(self.outbox.c.published_at < clock.now() - KEEP_PUBLISHED)
+            ).rowcount
 
     def run(self, stop: threading.Event) -> None:
         """Relay until ``stop`` is set, waiting out the broker or the database when they are away."""
         self._last_purge = 0.0
-        worker.repeat(stop, self._step, lambda: self.publisher.sleep(self.settings.relay_idle_seconds),
-                      "outbox relay", self._failed)
+        worker.repeat(
+            stop,
+            self._step,
+            lambda: self.publisher.sleep(self.settings.relay_idle_seconds),
+            "outbox relay",
+            self._failed,
+        )
         self.publisher.close()
 
     def _step(self) -> bool:
@@ -95,11 +112,13 @@ class PendingCollector:
     def __init__(self, service: str, engine: Engine, outbox: Table):
         self.service, self.engine, self.outbox = service, engine, outbox
 
-    def collect(self):
-        family = GaugeMetricFamily("xinsheng_outbox_pending", "Outbox events not yet published.",
-                                   labels=["service"])
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "xinsheng_outbox_pending", "Outbox events not yet published.", labels=["service"]
+        )
         with self.engine.connect() as conn:
-            pending = conn.execute(select(func.count()).select_from(self.outbox)
-                                   .where(self.outbox.c.published_at.is_(None))).scalar()
+            pending = conn.execute(
+                select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
+            ).scalar_one()
         family.add_metric([self.service], pending)
         yield family

@@ -3,8 +3,11 @@
 Used by ``python -m services up``/``down`` and by the end-to-end and fault tests, which need to
 start every process of the system, kill one with SIGKILL, and bring it back.
 """
+
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import shlex
 import signal
@@ -13,15 +16,19 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from shared.config import DEFAULT_PORTS, REPO_ROOT
+
+T = TypeVar("T")
 
 
 def procfile(path: Path = REPO_ROOT / "Procfile") -> dict[str, str]:
     """The process types of the Procfile, name → command."""
-    entries = {}
+    entries: dict[str, str] = {}
     for line in path.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name, command = line.split(":", 1)
@@ -32,12 +39,15 @@ def procfile(path: Path = REPO_ROOT / "Procfile") -> dict[str, str]:
 def http_ok(url: str, timeout: float = 1.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status == 200
+            status: int = response.status
+            return status == 200
     except OSError:
         return False
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+def wait_until(
+    predicate: Callable[[], T], timeout: float, interval: float = 0.1, what: str = "condition"
+) -> T:
     """Poll ``predicate`` until it returns something true; TimeoutError after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -52,10 +62,11 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "co
 @dataclass
 class System:
     """The processes of the Procfile, started with one environment; logs under ``log_dir``."""
+
     env: dict[str, str]
     log_dir: Path
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
-    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def command(self, name: str) -> list[str]:
         argv = shlex.split(procfile()[name])
@@ -65,14 +76,22 @@ class System:
             argv += ["--port", str(self.ports[name.removesuffix("-web")])]
         return argv
 
-    def start(self, name: str, env: dict[str, str] | None = None, alias: str | None = None) -> subprocess.Popen:
+    def start(
+        self, name: str, env: dict[str, str] | None = None, alias: str | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start the Procfile's ``name`` (as ``alias``, to run a second copy), with ``env`` added."""
         alias = alias or name
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{alias}.log", "ab")
-        proc = subprocess.Popen(self.command(name), cwd=REPO_ROOT, env={**os.environ, **self.env, **(env or {})},
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        log = open(self.log_dir / f"{alias}.log", "ab")  # noqa: SIM115 - the child process writes to it
+        proc = subprocess.Popen(
+            self.command(name),
+            cwd=REPO_ROOT,
+            env={**os.environ, **self.env, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
         self.procs[alias] = proc
         return proc
@@ -82,7 +101,7 @@ class System:
         pid = self.procs[name].pid
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
-    def start_all(self, names=None) -> None:
+    def start_all(self, names: Iterable[str] | None = None) -> None:
         for name in names or procfile():
             self.start(name)
 
@@ -91,14 +110,15 @@ class System:
 
     def wait_healthy(self, timeout: float = 30.0) -> None:
         """Wait until every web answers /readyz; fail at once if one of our processes has exited."""
-        def ready(service):
+
+        def ready(service: str) -> bool:
             dead = [n for n, p in self.procs.items() if p.poll() is not None]
             if dead:
                 raise RuntimeError(f"{', '.join(dead)} exited; see {self.log_dir}")
             return http_ok(self.url(service, "/readyz"))
 
         for service in self.ports:
-            wait_until(lambda: ready(service), timeout, what=f"{service} /readyz")
+            wait_until(functools.partial(ready, service), timeout, what=f"{service} /readyz")
 
     def busy_ports(self) -> list[int]:
         """The web ports something else already listens on."""
@@ -112,13 +132,11 @@ class System:
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` to the process group (gunicorn's master and workers, or a worker)."""
         proc = self.procs[name]
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=30)
 
-    def stop(self, names, timeout: float = 15.0) -> None:
+    def stop(self, names: Iterable[str], timeout: float = 15.0) -> None:
         """SIGTERM the named processes, SIGKILL what is still there after ``timeout``."""
         stop_pids([self.procs.pop(name).pid for name in list(names)], timeout)
 
@@ -154,7 +172,5 @@ def _alive(pid: int) -> bool:
 
 
 def _signal_group(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass

@@ -6,17 +6,24 @@
 Outside one's scope a demand does not exist: it is missing from lists, counts and exports, and
 asking for it is a 404, never a 403.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from shared.auth import Staff
 
 
-def condition(staff: Staff, *, enterprise, about_chair, assignee_org,
-              in_county: Callable[[str], ColumnElement]) -> ColumnElement:
+def condition(
+    staff: Staff,
+    *,
+    enterprise: ColumnElement[str],
+    about_chair: ColumnElement[bool],
+    assignee_org: ColumnElement[str],
+    in_county: Callable[[str], ColumnElement[bool]],
+) -> ColumnElement[bool]:
     """The condition on a table of demands that keeps what ``staff`` may see, given that table's
     columns and ``in_county(code)``, the condition that a row's enterprise lies in that county."""
     if staff.role in ("city_officer", "admin"):

@@ -1,8 +1,9 @@
 """Text fields as people type them: trimmed, no control characters (a NUL or an escape is hostile)."""
+
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from flask_babel import gettext as _
 from pydantic import AfterValidator, StringConstraints
@@ -16,13 +17,15 @@ def _no_control(value: str) -> str:
     return value
 
 
-def clean_text(min_length: int = 0, max_length: int = 200, multiline: bool = False):
+def clean_text(min_length: int = 0, max_length: int = 200, multiline: bool = False) -> Any:
     """A str type that is trimmed, bounded and free of control characters (line breaks if multiline)."""
+    # Any: the result is a type for pydantic to read, and Python's typing has no type for a type form.
     checks = [AfterValidator(_no_control)]
     if not multiline:
         checks.append(AfterValidator(_single_line))
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
-                                            max_length=max_length), *checks]
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length), *checks
+    ]
 
 
 def _single_line(value: str) -> str:

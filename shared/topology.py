@@ -9,7 +9,10 @@ derive the table from the services' handler tables; instead a test
 types its ``HANDLERS`` handle: an event is never routed to a service that would only ack it as
 ignored, and never handled by a service it is not routed to.
 """
+
 from __future__ import annotations
+
+from pika.adapters.blocking_connection import BlockingChannel
 
 DEAD_EXCHANGE = "xinsheng.dead"
 
@@ -18,9 +21,17 @@ BINDINGS: dict[str, tuple[str, ...]] = {
     "intake": ("case.assigned", "case.status_changed", "enterprise.updated"),
     "routing": ("grievance.submitted", "grievance.feedback_given"),
     "notify": ("grievance.contact_shared", "case.assigned", "case.status_changed"),
-    "reports": ("grievance.submitted", "grievance.feedback_given", "case.assigned", "case.status_changed",
-                "case.supervision_raised", "case.deadline_extended", "notification.sent",
-                "notification.failed", "enterprise.updated"),
+    "reports": (
+        "grievance.submitted",
+        "grievance.feedback_given",
+        "case.assigned",
+        "case.status_changed",
+        "case.supervision_raised",
+        "case.deadline_extended",
+        "notification.sent",
+        "notification.failed",
+        "enterprise.updated",
+    ),
 }
 
 
@@ -32,7 +43,7 @@ def dead_queue_name(service: str) -> str:
     return f"xinsheng.{service}.dead"
 
 
-def queue_arguments(service: str, delivery_limit: int) -> dict:
+def queue_arguments(service: str, delivery_limit: int) -> dict[str, str | int]:
     """A quorum queue that dead-letters at least once into the service's dead-letter queue."""
     return {
         "x-queue-type": "quorum",
@@ -44,7 +55,7 @@ def queue_arguments(service: str, delivery_limit: int) -> dict:
     }
 
 
-def declare(channel, exchange: str, delivery_limit: int) -> None:
+def declare(channel: BlockingChannel, exchange: str, delivery_limit: int) -> None:
     """Declare exchanges, queues and bindings; safe to repeat with the same settings."""
     channel.exchange_declare(exchange, exchange_type="topic", durable=True)
     channel.exchange_declare(DEAD_EXCHANGE, exchange_type="direct", durable=True)

@@ -1,14 +1,14 @@
 """The unit of work: one database transaction and the events it will publish through the outbox."""
+
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import Connection, Engine, Table
 
 from shared import clock, events
 from shared.config import Settings
-
 
 
 class Unit:
@@ -22,9 +22,18 @@ class Unit:
     def emit(self, etype: str, payload: events.Frozen, correlation_id: str | None) -> events.Envelope:
         """Write an event to the outbox in this transaction; the relay publishes it after commit."""
         envelope = events.make(etype, payload, self.settings.service, correlation_id)
-        self.conn.execute(self.outbox.insert(), dict(
-            event_id=envelope.id, type=envelope.type, correlation_id=correlation_id,
-            body=events.encode(envelope).decode(), created_at=clock.now()))
+        if self.outbox is None:  # a service that publishes nothing has no outbox table
+            raise RuntimeError(f"{self.settings.service} has no outbox to emit {etype} through")
+        self.conn.execute(
+            self.outbox.insert(),
+            dict(
+                event_id=envelope.id,
+                type=envelope.type,
+                correlation_id=correlation_id,
+                body=events.encode(envelope).decode(),
+                created_at=clock.now(),
+            ),
+        )
         return envelope
 
 

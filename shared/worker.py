@@ -1,11 +1,12 @@
 """The worker process of a service: its consumer, its outbox relay and any loops of its own,
 each on its own thread with its own connections, until SIGTERM or SIGINT."""
+
 from __future__ import annotations
 
 import logging
 import signal
 import threading
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from shared.broker import RETRYABLE
 from shared.db import is_transient
@@ -19,8 +20,10 @@ def run(loops: Iterable[tuple[str, Loop]]) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    threads = [threading.Thread(target=_supervise, args=(name, loop, stop), name=name, daemon=True)
-               for name, loop in loops]
+    threads = [
+        threading.Thread(target=_supervise, args=(name, loop, stop), name=name, daemon=True)
+        for name, loop in loops
+    ]
     for thread in threads:
         thread.start()
     log.info("worker started", extra={"loops": [t.name for t in threads]})
@@ -31,8 +34,13 @@ def run(loops: Iterable[tuple[str, Loop]]) -> None:
         thread.join(timeout=30)
 
 
-def repeat(stop: threading.Event, step: Callable[[], bool], idle: Callable[[], object], name: str,
-           on_failure: Callable[[Exception], object] = lambda exc: None) -> None:
+def repeat(
+    stop: threading.Event,
+    step: Callable[[], bool],
+    idle: Callable[[], object],
+    name: str,
+    on_failure: Callable[[Exception], object] = lambda exc: None,
+) -> None:
     """Call ``step`` until ``stop`` is set; when it answers False (no more work now), ``idle``.
 
     A failure backs off from 1 s up to 30 s, reset by the next success: an absent broker or
@@ -44,10 +52,12 @@ def repeat(stop: threading.Event, step: Callable[[], bool], idle: Callable[[], o
             if not step():
                 idle()
             delay = 1.0
-        except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
+        except Exception as exc:
             if isinstance(exc, RETRYABLE) or is_transient(exc):
-                log.warning(f"{name} waiting for broker or database",
-                            extra={"error": type(exc).__name__, "retry_in": delay})
+                log.warning(
+                    f"{name} waiting for broker or database",
+                    extra={"error": type(exc).__name__, "retry_in": delay},
+                )
             else:
                 log.exception(f"{name} failed")
             on_failure(exc)
@@ -59,6 +69,6 @@ def _supervise(name: str, loop: Loop, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             loop(stop)
-        except Exception:  # noqa: BLE001 - a loop must come back, not take the process down
+        except Exception:
             log.exception("loop crashed; restarting", extra={"loop": name})
             stop.wait(2.0)

@@ -1,22 +1,31 @@
 """intake's HTTP API (JSON); the pages share its parsing and its answers."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
-from flask_babel import gettext as _, lazy_gettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from pydantic import ValidationError
 from spectree import Response as Doc
 
-from shared import labels, web
-from shared.errors import ApiError, ErrorResponse, NotFound, invalid
 from services.intake import grievances, tracking
 from services.intake.config import SERVICE
-from services.intake.schemas import (EnterpriseList, FeedbackIn, FeedbackReceived, GrievanceCreated,
-                                     GrievanceIn, GrievanceStatus)
+from services.intake.schemas import (
+    EnterpriseList,
+    FeedbackIn,
+    FeedbackReceived,
+    GrievanceCreated,
+    GrievanceIn,
+    GrievanceStatus,
+)
+from shared import apidoc, labels, web
+from shared.errors import ApiError, ErrorResponse, NotFound, invalid
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
-spec = web.new_spec(SERVICE)
+spec = apidoc.new_spec(SERVICE)
 _ERRORS = {f"HTTP_{s}": ErrorResponse for s in (400, 404, 409, 413, 415, 422, 429)}
 _TRUE, _FALSE = {"true", "on", "1", "yes"}, {"false", "off", "0", "no", ""}
+PAGE_FIELDS = ("idempotency_key",)  # fields of the worker's pages that are not part of a demand
 # The message of each code intake's domain may refuse with.
 MESSAGES = {
     "not_found": lazy_gettext("No demand has this tracking code."),
@@ -38,8 +47,9 @@ def list_enterprises():
 
 
 @api.post("/grievances")
-@spec.validate(json=GrievanceIn, resp=Doc(HTTP_201=GrievanceCreated, **_ERRORS), tags=["public"],
-               skip_validation=True)
+@spec.validate(
+    json=GrievanceIn, resp=Doc(HTTP_201=GrievanceCreated, **_ERRORS), tags=["public"], skip_validation=True
+)
 def submit_grievance():
     """Submit a demand (JSON or form); 201 means it is stored and will reach every service."""
     key = idempotency_key()
@@ -55,23 +65,26 @@ def submit_grievance():
 
 
 @api.get("/grievances/<code>")
-@spec.validate(resp=Doc(HTTP_200=GrievanceStatus, HTTP_404=ErrorResponse), tags=["public"],
-               skip_validation=True)
+@spec.validate(
+    resp=Doc(HTTP_200=GrievanceStatus, HTTP_404=ErrorResponse), tags=["public"], skip_validation=True
+)
 def grievance_status(code: str):
     """A demand's public status and timeline, by its tracking code."""
     return jsonify(status_or_404(code))
 
 
 @api.post("/grievances/<code>/feedback")
-@spec.validate(json=FeedbackIn, resp=Doc(HTTP_201=FeedbackReceived, **_ERRORS), tags=["public"],
-               skip_validation=True)
+@spec.validate(
+    json=FeedbackIn, resp=Doc(HTTP_201=FeedbackReceived, **_ERRORS), tags=["public"], skip_validation=True
+)
 def grievance_feedback(code: str):
     """The worker's answer after the demand is resolved, within the feedback window: satisfied → closed
     (销账), not satisfied (with a comment) → reopened. 409 with the reason when no answer is expected."""
     answer = parse_feedback()
     received = give_feedback(code, answer)
-    return jsonify(tracking_code=tracking.normalize(code), satisfied=answer.satisfied,
-                   received_at=received), 201
+    return jsonify(
+        tracking_code=tracking.normalize(code), satisfied=answer.satisfied, received_at=received
+    ), 201
 
 
 def parse_feedback() -> FeedbackIn:
@@ -135,11 +148,14 @@ def _flag(data: dict, name: str) -> None:
 
 
 def form_to_demand(form) -> dict:
-    """Form fields as the JSON body would carry them (check boxes to booleans, contact_* grouped)."""
-    data = {k: v for k, v in form.items() if not k.startswith("contact_") and v != ""}
+    """Form fields as the JSON body would carry them (check boxes to booleans, contact_* grouped);
+    the page's own fields (its idempotency key) are not part of the demand."""
+    data = {
+        k: v for k, v in form.items() if not k.startswith("contact_") and v != "" and k not in PAGE_FIELDS
+    }
     for flag in ("anonymous", "about_chair"):
         _flag(data, flag)
-    contact = {k[len("contact_"):]: v for k, v in form.items() if k.startswith("contact_") and v.strip()}
+    contact = {k[len("contact_") :]: v for k, v in form.items() if k.startswith("contact_") and v.strip()}
     if contact:
         data["contact"] = contact
     return data
@@ -150,10 +166,13 @@ def submit(demand: GrievanceIn, key: str | None) -> grievances.Submitted:
 
 
 def created_body(result: grievances.Submitted) -> dict:
-    return {"tracking_code": result.tracking_code, "status": "registered",
-            "submitted_at": result.submitted_at,
-            "status_url": url_for("api.grievance_status", code=result.tracking_code),
-            "page_url": url_for("pages.status", code=result.tracking_code)}
+    return {
+        "tracking_code": result.tracking_code,
+        "status": "registered",
+        "submitted_at": result.submitted_at,
+        "status_url": url_for("api.grievance_status", code=result.tracking_code),
+        "page_url": url_for("pages.status", code=result.tracking_code),
+    }
 
 
 def status_or_404(code: str) -> dict:

@@ -1,20 +1,33 @@
 """intake's web app: the JSON API and the worker's pages."""
+
 from __future__ import annotations
 
 from flask import Flask
 
-from shared import web
-from shared.bootstrap import Runtime, bootstrap
 from services.intake import api, config, pages
 from services.intake.models import outbox
+from shared import web
+from shared.bootstrap import Runtime, bootstrap
 
-RATE_LIMITED = ("api.submit_grievance", "api.grievance_feedback", "pages.form", "pages.kiosk", "pages.feedback")
+RATE_LIMITED = (
+    "api.submit_grievance",
+    "api.grievance_feedback",
+    "pages.form",
+    "pages.kiosk",
+    "pages.feedback",
+)
 
 
 def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
     rt = rt or bootstrap(config.load())
-    app = web.create_app(rt, import_name=__name__, outbox=outbox, messages=api.MESSAGES,
-                         template_folder="templates", static_folder="static")
+    app = web.create_app(
+        rt,
+        import_name=__name__,
+        outbox=outbox,
+        messages=api.MESSAGES,
+        template_folder="templates",
+        static_folder="static",
+    )
     app.register_blueprint(api.api)
     app.register_blueprint(pages.pages)
     web.install_rate_limit(app, rt.settings.rate_limit, RATE_LIMITED)

@@ -1,4 +1,5 @@
 """intake's settings: the common ones and the forms' own."""
+
 from __future__ import annotations
 
 from shared import config

@@ -1,4 +1,5 @@
 """intake's use cases: take a demand, show its public status. Called by the API and the pages."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,14 +13,24 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from services.intake import tracking
+from services.intake.models import enterprises, feedback, grievances, outbox, timeline
+from services.intake.schemas import FeedbackIn, GrievanceIn
 from shared import clock, events
 from shared.bootstrap import Runtime
 from shared.errors import Conflict, Invalid, NotFound
 from shared.uow import unit_of_work
-from services.intake import tracking
-from services.intake.models import enterprises, feedback, grievances, outbox, timeline
-from services.intake.schemas import FeedbackIn, GrievanceIn
 
+_CARRIED = {
+    "enterprise_code",
+    "category",
+    "urgency",
+    "channel",
+    "anonymous",
+    "about_chair",
+    "description",
+    "workshop",
+}
 FOLLOW_LIMIT = 20  # merges chained deeper than this are not followed (they cannot be made by hand)
 
 
@@ -78,31 +89,51 @@ def submit(rt: Runtime, demand: GrievanceIn, idempotency_key: str | None) -> Sub
 
 def _by_key(rt: Runtime, key: str):
     with rt.engine.connect() as conn:
-        return conn.execute(select(grievances.c.tracking_code, grievances.c.submitted_at,
-                                   grievances.c.request_hash)
-                            .where(grievances.c.idempotency_key == key)).first()
+        return conn.execute(
+            select(grievances.c.tracking_code, grievances.c.submitted_at, grievances.c.request_hash).where(
+                grievances.c.idempotency_key == key
+            )
+        ).first()
 
 
 def _register(uow, demand: GrievanceIn, key: str | None, request_hash: str | None) -> Submitted:
     gid, code, now = str(uuid.uuid4()), tracking.new(), clock.now()
     contact = demand.contact if not demand.anonymous else None
+    carried = demand.model_dump(include=_CARRIED)  # what the row and the event both hold
     # A constant statement with parameters: compiled once, not rebuilt for every request.
-    uow.conn.execute(grievances.insert(), dict(
-        id=gid, tracking_code=code, enterprise_code=demand.enterprise_code, category=demand.category,
-        urgency=demand.urgency, channel=demand.channel, anonymous=demand.anonymous,
-        about_chair=demand.about_chair, description=demand.description, workshop=demand.workshop,
-        contact_name=contact and contact.name, contact_phone=contact and contact.phone,
-        contact_email=contact and contact.email, status="registered", status_at=now, submitted_at=now,
-        idempotency_key=key, request_hash=request_hash))
-    uow.emit("grievance.submitted", events.GrievanceSubmitted(
-        grievance_id=gid, tracking_code=code, enterprise_code=demand.enterprise_code,
-        category=demand.category, urgency=demand.urgency, channel=demand.channel,
-        anonymous=demand.anonymous, about_chair=demand.about_chair, description=demand.description,
-        workshop=demand.workshop, submitted_at=now), correlation_id=gid)
+    uow.conn.execute(
+        grievances.insert(),
+        dict(
+            id=gid,
+            tracking_code=code,
+            **carried,
+            contact_name=contact and contact.name,
+            contact_phone=contact and contact.phone,
+            contact_email=contact and contact.email,
+            status="registered",
+            status_at=now,
+            submitted_at=now,
+            idempotency_key=key,
+            request_hash=request_hash,
+        ),
+    )
+    uow.emit(
+        "grievance.submitted",
+        events.GrievanceSubmitted(grievance_id=gid, tracking_code=code, submitted_at=now, **carried),
+        correlation_id=gid,
+    )
     if contact is not None:
-        uow.emit("grievance.contact_shared", events.GrievanceContactShared(
-            grievance_id=gid, tracking_code=code, name=contact.name, email=contact.email,
-            phone=contact.phone), correlation_id=gid)
+        uow.emit(
+            "grievance.contact_shared",
+            events.GrievanceContactShared(
+                grievance_id=gid,
+                tracking_code=code,
+                name=contact.name,
+                email=contact.email,
+                phone=contact.phone,
+            ),
+            correlation_id=gid,
+        )
     return Submitted(code, now)
 
 
@@ -115,14 +146,19 @@ def _followed(conn, row):
     return row
 
 
-def _answer(conn, target) -> dict | None:
-    """The worker's answer to the latest resolution, if any (shown back on the status page; the
-    comment is not kept here: it travels to routing only, so a tracking code never shows it)."""
+def _answer(conn, row, target) -> dict | None:
+    """This worker's answer to the latest resolution, if any (shown back on their status page; after a
+    merge, another worker's answer is not theirs). The comment is not kept here: it travels to
+    routing only, so a tracking code never shows it."""
     if target.resolved_at is None:
         return None
-    row = conn.execute(select(feedback.c.satisfied, feedback.c.rating, feedback.c.at)
-                       .where(feedback.c.grievance_id == target.id, feedback.c.resolved_at == target.resolved_at)
-                       ).first()
+    row = conn.execute(
+        select(feedback.c.satisfied, feedback.c.rating, feedback.c.at).where(
+            feedback.c.grievance_id == target.id,
+            feedback.c.resolved_at == target.resolved_at,
+            feedback.c.answered_by == row.id,
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
@@ -133,8 +169,11 @@ def _feedback_state(conn, target, days: int, now: datetime) -> tuple[str | None,
     until = target.resolved_at + timedelta(days=days)
     if now > until:
         return "window_closed", until
-    given = conn.execute(select(feedback.c.seq).where(feedback.c.grievance_id == target.id,
-                                                      feedback.c.resolved_at == target.resolved_at)).first()
+    given = conn.execute(
+        select(feedback.c.seq).where(
+            feedback.c.grievance_id == target.id, feedback.c.resolved_at == target.resolved_at
+        )
+    ).first()
     return ("already_given" if given else None), until
 
 
@@ -146,26 +185,42 @@ def public_status(rt: Runtime, code: str) -> dict | None:
         row = conn.execute(select(grievances).where(grievances.c.tracking_code == code)).first()
         if row is None:
             return None
-        name = conn.execute(select(enterprises.c.name)
-                            .where(enterprises.c.code == row.enterprise_code)).scalar()
-        steps = [{"status": "registered", "at": row.submitted_at, "note": None}] + _steps(conn, row.id)
+        name = conn.execute(
+            select(enterprises.c.name).where(enterprises.c.code == row.enterprise_code)
+        ).scalar()
+        steps = [{"status": "registered", "at": row.submitted_at, "note": None}, *_steps(conn, row.id)]
         target = _followed(conn, row)
         if target.id != row.id:
             merged_at = next((s["at"] for s in reversed(steps) if s["status"] == "merged"), row.status_at)
             steps += [s for s in _steps(conn, target.id) if s["at"] > merged_at]
         refused, until = _feedback_state(conn, target, rt.settings.feedback_days, clock.now())
-        answer = _answer(conn, target)
-    return {"tracking_code": row.tracking_code, "status": target.status, "category": row.category,
-            "enterprise_name": name or "", "submitted_at": row.submitted_at,
-            "merged": target.id != row.id, "timeline": steps,
-            "feedback": {"open": refused is None, "until": until, "given": refused == "already_given",
-                         "answer": answer}}
+        answer = _answer(conn, row, target)
+    return {
+        "tracking_code": row.tracking_code,
+        "status": target.status,
+        "category": row.category,
+        "enterprise_name": name or "",
+        "submitted_at": row.submitted_at,
+        "merged": target.id != row.id,
+        "timeline": steps,
+        "feedback": {
+            "open": refused is None,
+            "until": until,
+            "given": refused == "already_given",
+            "answer": answer,
+        },
+    }
 
 
 def _steps(conn, grievance_id: str) -> list[dict]:
-    return [{"status": e.status, "at": e.at, "note": e.public_note} for e in conn.execute(
-        select(timeline.c.status, timeline.c.at, timeline.c.public_note)
-        .where(timeline.c.grievance_id == grievance_id).order_by(timeline.c.at, timeline.c.seq))]
+    return [
+        {"status": e.status, "at": e.at, "note": e.public_note}
+        for e in conn.execute(
+            select(timeline.c.status, timeline.c.at, timeline.c.public_note)
+            .where(timeline.c.grievance_id == grievance_id)
+            .order_by(timeline.c.at, timeline.c.seq)
+        )
+    ]
 
 
 def give_feedback(rt: Runtime, code: str, answer: FeedbackIn) -> datetime:
@@ -182,11 +237,27 @@ def give_feedback(rt: Runtime, code: str, answer: FeedbackIn) -> datetime:
             refused, _until = _feedback_state(uow.conn, target, days, now)
             if refused:
                 raise FeedbackRefused(refused, days)
-            uow.conn.execute(feedback.insert(), dict(grievance_id=target.id, resolved_at=target.resolved_at,
-                                                     satisfied=answer.satisfied, rating=answer.rating, at=now))
-            uow.emit("grievance.feedback_given", events.GrievanceFeedbackGiven(
-                grievance_id=target.id, satisfied=answer.satisfied, rating=answer.rating,
-                comment=answer.comment), correlation_id=target.id)
+            uow.conn.execute(
+                feedback.insert(),
+                dict(
+                    grievance_id=target.id,
+                    answered_by=row.id,
+                    resolved_at=target.resolved_at,
+                    satisfied=answer.satisfied,
+                    rating=answer.rating,
+                    at=now,
+                ),
+            )
+            uow.emit(
+                "grievance.feedback_given",
+                events.GrievanceFeedbackGiven(
+                    grievance_id=target.id,
+                    satisfied=answer.satisfied,
+                    rating=answer.rating,
+                    comment=answer.comment,
+                ),
+                correlation_id=target.id,
+            )
             return now
     except IntegrityError:  # the same answer raced us in: the unique round wins once
         raise FeedbackRefused("already_given", days) from None
@@ -194,7 +265,9 @@ def give_feedback(rt: Runtime, code: str, answer: FeedbackIn) -> datetime:
 
 def active_enterprises(rt: Runtime) -> list[dict]:
     with rt.engine.connect() as conn:
-        rows = conn.execute(select(enterprises.c.code, enterprises.c.name, enterprises.c.county_name)
-                            .where(enterprises.c.active).order_by(enterprises.c.county_name,
-                                                                  enterprises.c.code)).all()
+        rows = conn.execute(
+            select(enterprises.c.code, enterprises.c.name, enterprises.c.county_name)
+            .where(enterprises.c.active)
+            .order_by(enterprises.c.county_name, enterprises.c.code)
+        ).all()
     return [{"code": r.code, "name": r.name, "county": r.county_name} for r in rows]

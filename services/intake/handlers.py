@@ -1,18 +1,29 @@
 """intake's event handlers: keep its enterprise copy and each demand's public timeline current."""
+
 from __future__ import annotations
 
 from sqlalchemy import bindparam, or_, update
 
+from services.intake.models import enterprises, grievances, timeline
 from shared import clock, events
 from shared.db import upsert
 from shared.uow import Handler, Unit
-from services.intake.models import enterprises, grievances, timeline
 
 
 def enterprise_updated(uow: Unit, envelope: events.Envelope, e: events.EnterpriseUpdated) -> None:
-    upsert(uow.conn, enterprises, {"code": e.code, "name": e.name, "county_code": e.county_code,
-                                   "county_name": e.county_name, "active": e.active,
-                                   "updated_at": clock.now()}, keys=["code"])
+    upsert(
+        uow.conn,
+        enterprises,
+        {
+            "code": e.code,
+            "name": e.name,
+            "county_code": e.county_code,
+            "county_name": e.county_name,
+            "active": e.active,
+            "updated_at": clock.now(),
+        },
+        keys=["code"],
+    )
 
 
 def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) -> None:
@@ -26,25 +37,35 @@ def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStat
     if e.to == "resolved":
         uow.conn.execute(_RESOLVED, {"gid": e.grievance_id, "at": e.at})
     elif e.to == "merged" and e.merged_into_grievance_id:
-        uow.conn.execute(update(grievances).where(grievances.c.id == e.grievance_id)
-                         .values(follows_id=e.merged_into_grievance_id))
+        uow.conn.execute(
+            update(grievances)
+            .where(grievances.c.id == e.grievance_id)
+            .values(follows_id=e.merged_into_grievance_id)
+        )
 
 
 # Built once, executed with parameters (see shared.db).
 _STEP = timeline.insert()
-_ADVANCE = (update(grievances)
-            .where(grievances.c.id == bindparam("gid"), grievances.c.status_at <= bindparam("new_at"))
-            .values(status=bindparam("new_status"), status_at=bindparam("new_at")))
-_RESOLVED = (update(grievances)
-             .where(grievances.c.id == bindparam("gid"),
-                    or_(grievances.c.resolved_at.is_(None), grievances.c.resolved_at < bindparam("at")))
-             .values(resolved_at=bindparam("at")))
+_ADVANCE = (
+    update(grievances)
+    .where(grievances.c.id == bindparam("gid"), grievances.c.status_at <= bindparam("new_at"))
+    .values(status=bindparam("new_status"), status_at=bindparam("new_at"))
+)
+_RESOLVED = (
+    update(grievances)
+    .where(
+        grievances.c.id == bindparam("gid"),
+        or_(grievances.c.resolved_at.is_(None), grievances.c.resolved_at < bindparam("at")),
+    )
+    .values(resolved_at=bindparam("at"))
+)
 
 
 def _move(uow: Unit, grievance_id: str, status: str, at, public_note: str | None) -> None:
     """Add the step to the timeline; the current status follows the latest step, whatever the order."""
-    uow.conn.execute(_STEP, {"grievance_id": grievance_id, "status": status, "at": at,
-                             "public_note": public_note})
+    uow.conn.execute(
+        _STEP, {"grievance_id": grievance_id, "status": status, "at": at, "public_note": public_note}
+    )
     uow.conn.execute(_ADVANCE, {"gid": grievance_id, "new_status": status, "new_at": at})
 
 

@@ -1,6 +1,6 @@
 """intake's own tables: its copy of the enterprise directory, the grievances, their public timeline."""
-from sqlalchemy import (Boolean, Column, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint)
+
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table
 
@@ -9,7 +9,8 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 enterprises = Table(
-    "enterprises", metadata,
+    "enterprises",
+    metadata,
     Column("code", String(32), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("county_code", String(32), nullable=False),
@@ -19,7 +20,8 @@ enterprises = Table(
 )
 
 grievances = Table(
-    "grievances", metadata,
+    "grievances",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("tracking_code", String(16), nullable=False, unique=True),
     Column("enterprise_code", String(32), nullable=False),
@@ -45,7 +47,8 @@ grievances = Table(
 
 # What the worker may see of the case's life: status, time, public note. Never staff or internal notes.
 timeline = Table(
-    "timeline", metadata,
+    "timeline",
+    metadata,
     Column("seq", SEQ, primary_key=True, autoincrement=True),
     Column("grievance_id", ID, nullable=False),
     Column("status", String(16), nullable=False),
@@ -57,9 +60,11 @@ timeline = Table(
 # The worker's answer to a resolution: one per demand and resolution (a reopened case that is
 # resolved again may be answered again). The comment travels to routing only; it is not kept here.
 feedback = Table(
-    "feedback", metadata,
+    "feedback",
+    metadata,
     Column("seq", SEQ, primary_key=True, autoincrement=True),
     Column("grievance_id", ID, nullable=False),  # the demand answered (the surviving one after a merge)
+    Column("answered_by", ID),  # the demand whose worker answered (after a merge, maybe another one)
     Column("resolved_at", UTCDateTime(), nullable=False),
     Column("satisfied", Boolean, nullable=False),
     Column("rating", Integer),

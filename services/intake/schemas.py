@@ -1,4 +1,5 @@
 """What intake accepts and answers, as validated models (also the OpenAPI document's schemas)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,13 +17,21 @@ EnterpriseCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: clean_text(1, 50) | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 -]{4,19}$")] | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
-                                            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    phone: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 -]{4,19}$")] | None
+    ) = None
+    email: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+        ]
+        | None
+    ) = None
 
 
 class GrievanceIn(BaseModel):
     """A demand as a worker submits it (DESIGN §3)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
     enterprise_code: EnterpriseCode
     category: Category
@@ -45,6 +54,7 @@ class GrievanceIn(BaseModel):
 
 class FeedbackIn(BaseModel):
     """The worker's answer to a resolution."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
     satisfied: bool
     rating: Annotated[int, Field(ge=1, le=5)] | None = None
@@ -79,6 +89,7 @@ class TimelineEntry(BaseModel):
 
 class FeedbackAnswer(BaseModel):
     """The worker's own answer to the latest resolution, shown back to them (never the comment)."""
+
     satisfied: bool
     rating: int | None = None
     at: datetime
@@ -93,6 +104,7 @@ class FeedbackWindow(BaseModel):
 
 class GrievanceStatus(BaseModel):
     """What anyone holding the tracking code may see: never staff names or internal notes."""
+
     tracking_code: str
     status: Status
     status_label: str

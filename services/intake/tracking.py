@@ -4,6 +4,7 @@ Eleven random symbols from a 31-symbol alphabet with no look-alikes (no 0/O, 1/I
 54 random bits; a twelfth is a check symbol (position-weighted sum mod 31, a prime, so any
 single wrong symbol and any swap of two neighbours is caught). Shown as ``XXXX-XXXX-XXXX``.
 """
+
 from __future__ import annotations
 
 import secrets

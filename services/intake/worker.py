@@ -1,16 +1,19 @@
 """intake's worker process: consumes case.* and enterprise.updated, relays its outbox."""
+
+from services.intake import config
+from services.intake.handlers import HANDLERS
+from services.intake.models import inbox, outbox
 from shared import worker
 from shared.bootstrap import bootstrap
 from shared.consumer import Consumer
 from shared.outbox import Relay
-from services.intake import config
-from services.intake.handlers import HANDLERS
-from services.intake.models import inbox, outbox
 
 
 def main() -> None:
     rt = bootstrap(config.load())
-    worker.run([
-        ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
-        ("relay", Relay(rt.settings, rt.engine, outbox).run),
-    ])
+    worker.run(
+        [
+            ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
+            ("relay", Relay(rt.settings, rt.engine, outbox).run),
+        ]
+    )

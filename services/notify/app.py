@@ -1,14 +1,15 @@
 """notify's web app: health, readiness, metrics (with the notification log's counts), OpenAPI."""
+
 from __future__ import annotations
 
 from flask import Flask
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
-from shared import web
-from shared.bootstrap import Runtime, bootstrap
 from services.notify import api, config
 from services.notify.models import notifications, outbox
+from shared import web
+from shared.bootstrap import Runtime, bootstrap
 
 
 class NotificationGauge:
@@ -18,13 +19,15 @@ class NotificationGauge:
         self.rt = rt
 
     def collect(self):
-        family = GaugeMetricFamily("xinsheng_notifications", "Notifications in the log.",
-                                   labels=["channel", "kind", "status"])
+        family = GaugeMetricFamily(
+            "xinsheng_notifications", "Notifications in the log.", labels=["channel", "kind", "status"]
+        )
         with self.rt.engine.connect() as conn:
-            for row in conn.execute(select(notifications.c.channel, notifications.c.kind,
-                                           notifications.c.status, func.count())
-                                    .group_by(notifications.c.channel, notifications.c.kind,
-                                              notifications.c.status)):
+            for row in conn.execute(
+                select(
+                    notifications.c.channel, notifications.c.kind, notifications.c.status, func.count()
+                ).group_by(notifications.c.channel, notifications.c.kind, notifications.c.status)
+            ):
                 family.add_metric(list(row[:3]), row[3])
         yield family
 

@@ -1,4 +1,5 @@
 """notify's settings: the common ones and the mail's own."""
+
 from __future__ import annotations
 
 from shared import config

@@ -4,6 +4,7 @@ Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several dispa
 work; on SQLite run one. A crash after the SMTP server took a message and before the commit
 sends it again: the Message-ID is the notification's id, so mail clients fold the repeat.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,11 +16,10 @@ from email.utils import make_msgid
 
 from sqlalchemy import Engine, bindparam, select, update
 
-from shared import clock, events, worker
-
-from shared.uow import unit_of_work
 from services.notify.config import Settings
 from services.notify.models import notifications, outbox
+from shared import clock, events, worker
+from shared.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,9 @@ class Mailer:
         msg["From"], msg["To"], msg["Subject"] = self.settings.smtp_from, recipient, subject
         msg["Message-ID"] = make_msgid(idstring=notification_id, domain="xinsheng")
         msg.set_content(body)
-        with smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port,
-                          timeout=self.settings.smtp_timeout) as smtp:
+        with smtplib.SMTP(
+            self.settings.smtp_host, self.settings.smtp_port, timeout=self.settings.smtp_timeout
+        ) as smtp:
             smtp.send_message(msg)
 
 
@@ -56,9 +57,13 @@ class Dispatcher:
     def run_once(self) -> int:
         t = notifications.c
         with unit_of_work(self.engine, outbox, self.settings) as uow:
-            rows = uow.conn.execute(select(notifications).where(
-                t.status == "pending", t.next_attempt_at <= clock.now()).order_by(t.next_attempt_at)
-                .limit(self.batch).with_for_update(skip_locked=True)).all()
+            rows = uow.conn.execute(
+                select(notifications)
+                .where(t.status == "pending", t.next_attempt_at <= clock.now())
+                .order_by(t.next_attempt_at)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            ).all()
             for row in rows:
                 self._deliver(uow, row)
         return len(rows)
@@ -76,16 +81,29 @@ class Dispatcher:
         elif attempt >= self.settings.max_send_attempts:
             values, kind = {"status": "failed", "error": error}, "notification.failed"
         else:
-            values, kind = {"error": error, "next_attempt_at": clock.now() + timedelta(seconds=5 * 2 ** attempt)}, None
+            values, kind = (
+                {"error": error, "next_attempt_at": clock.now() + timedelta(seconds=5 * 2**attempt)},
+                None,
+            )
         uow.conn.execute(_RECORD, {"nid": row.id, "attempts": attempt, **values})
         if error:
-            log.warning("notification not sent", extra={"notification_id": row.id, "attempt": attempt,
-                                                        "error": error})
+            log.warning(
+                "notification not sent", extra={"notification_id": row.id, "attempt": attempt, "error": error}
+            )
         if kind:
-            uow.emit(kind, events.NotificationOutcome(
-                notification_id=row.id, case_id=row.case_id, grievance_id=row.grievance_id,
-                channel=row.channel, kind=row.kind, attempt=attempt, error=error),
-                correlation_id=row.grievance_id)
+            uow.emit(
+                kind,
+                events.NotificationOutcome(
+                    notification_id=row.id,
+                    case_id=row.case_id,
+                    grievance_id=row.grievance_id,
+                    channel=row.channel,
+                    kind=row.kind,
+                    attempt=attempt,
+                    error=error,
+                ),
+                correlation_id=row.grievance_id,
+            )
 
     def run(self, stop: threading.Event, idle: float = 0.1) -> None:
         worker.repeat(stop, lambda: self.run_once() >= self.batch, lambda: stop.wait(idle), "dispatcher")

@@ -1,4 +1,5 @@
 """notify's tables: the contacts named workers left, and the notification log."""
+
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
 
 from shared.db import ID, UTCDateTime, inbox_table, outbox_table
@@ -8,7 +9,8 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 contacts = Table(
-    "contacts", metadata,
+    "contacts",
+    metadata,
     Column("grievance_id", ID, primary_key=True),
     Column("tracking_code", String(16), nullable=False),
     Column("name", String(50)),
@@ -18,7 +20,8 @@ contacts = Table(
 
 # One row per message to send; ``dedup_key`` makes a message exist once however often its event comes.
 notifications = Table(
-    "notifications", metadata,
+    "notifications",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("dedup_key", String(200), nullable=False, unique=True),
     Column("grievance_id", ID),

@@ -1,18 +1,21 @@
 """notify's worker process: consumes its events, dispatches notifications, relays its outbox."""
-from shared import worker
-from shared.bootstrap import bootstrap
-from shared.consumer import Consumer
-from shared.outbox import Relay
+
 from services.notify import config
 from services.notify.dispatcher import Dispatcher
 from services.notify.handlers import HANDLERS
 from services.notify.models import inbox, outbox
+from shared import worker
+from shared.bootstrap import bootstrap
+from shared.consumer import Consumer
+from shared.outbox import Relay
 
 
 def main() -> None:
     rt = bootstrap(config.load())
-    worker.run([
-        ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
-        ("dispatcher", Dispatcher(rt.settings, rt.engine).run),
-        ("relay", Relay(rt.settings, rt.engine, outbox).run),
-    ])
+    worker.run(
+        [
+            ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
+            ("dispatcher", Dispatcher(rt.settings, rt.engine).run),
+            ("relay", Relay(rt.settings, rt.engine, outbox).run),
+        ]
+    )

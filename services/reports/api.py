@@ -1,4 +1,5 @@
 """reports' HTTP API: the summary of the demands within the caller's scope."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
@@ -6,19 +7,24 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 from spectree import Response as Doc
 
-from shared import auth, web
-from shared.errors import ApiError, ErrorResponse, invalid
 from services.reports import summary as summaries
 from services.reports.config import SERVICE
 from services.reports.schemas import Period, Summary
+from shared import apidoc, auth, web
+from shared.errors import ApiError, ErrorResponse, invalid
 
 api = Blueprint("api", __name__, url_prefix="/api/v1/reports")
-spec = web.new_spec(SERVICE)
+spec = apidoc.new_spec(SERVICE)
 
 
 @api.get("/summary")
-@spec.validate(query=Period, resp=Doc(HTTP_200=Summary, **{f"HTTP_{s}": ErrorResponse for s in (401, 422)}),
-               tags=["reports"], security=web.STAFF, skip_validation=True)
+@spec.validate(
+    query=Period,
+    resp=Doc(HTTP_200=Summary, **{f"HTTP_{s}": ErrorResponse for s in (401, 422)}),
+    tags=["reports"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
 @auth.require_staff()
 def summary():
     """Counts of demands by status, category, channel, county and enterprise (?start=&end=, dates),
@@ -28,7 +34,11 @@ def summary():
     except ValidationError as exc:
         raise invalid(exc) from None
     if period.start and period.end and period.start > period.end:
-        raise ApiError(422, "invalid_fields", _("Some fields are invalid."),
-                       {"end": _("The end of the period is before its start.")})
+        raise ApiError(
+            422,
+            "invalid_fields",
+            _("Some fields are invalid."),
+            {"end": _("The end of the period is before its start.")},
+        )
     with web.runtime().engine.connect() as conn:
         return jsonify(summaries.summary(conn, period.start, period.end, g.staff))

@@ -1,14 +1,15 @@
 """reports' web app: the summary, and /metrics read from the same facts."""
+
 from __future__ import annotations
 
 from flask import Flask
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
-from shared import web
-from shared.bootstrap import Runtime, bootstrap
 from services.reports import api, config
 from services.reports.models import facts
+from shared import web
+from shared.bootstrap import Runtime, bootstrap
 
 
 class FactsCollector:
@@ -18,17 +19,21 @@ class FactsCollector:
         self.rt = rt
 
     def collect(self):
-        submitted = CounterMetricFamily("xinsheng_grievances_submitted", "Demands submitted.",
-                                        labels=["channel", "category"])
+        submitted = CounterMetricFamily(
+            "xinsheng_grievances_submitted", "Demands submitted.", labels=["channel", "category"]
+        )
         cases = GaugeMetricFamily("xinsheng_cases", "Demands by current status.", labels=["status"])
         known = facts.c.submitted_at.is_not(None)
         with self.rt.engine.connect() as conn:
             for channel, category, n in conn.execute(
-                    select(facts.c.channel, facts.c.category, func.count()).where(known)
-                    .group_by(facts.c.channel, facts.c.category)):
+                select(facts.c.channel, facts.c.category, func.count())
+                .where(known)
+                .group_by(facts.c.channel, facts.c.category)
+            ):
                 submitted.add_metric([channel, category], n)
-            for status, n in conn.execute(select(facts.c.status, func.count()).where(known)
-                                          .group_by(facts.c.status)):
+            for status, n in conn.execute(
+                select(facts.c.status, func.count()).where(known).group_by(facts.c.status)
+            ):
                 cases.add_metric([status], n)
         yield submitted
         yield cases

@@ -1,4 +1,5 @@
 """reports' settings: the common ones (reports has none of its own yet)."""
+
 from __future__ import annotations
 
 from shared import config

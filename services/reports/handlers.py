@@ -1,18 +1,25 @@
 """reports' event handlers: fold every event into one fact row per demand, whatever their order."""
+
 from __future__ import annotations
 
 import functools
 
 from sqlalchemy import case, or_
 
+from services.reports.models import enterprises, facts, notification_facts
 from shared import events
 from shared.db import insert_for, upsert
 from shared.uow import Handler, Unit
-from services.reports.models import enterprises, facts, notification_facts
 
 
-def _fold(uow: Unit, grievance_id: str, columns: dict | None = None, status: str | None = None,
-          at=None, level: int | None = None) -> None:
+def _fold(
+    uow: Unit,
+    grievance_id: str,
+    columns: dict | None = None,
+    status: str | None = None,
+    at=None,
+    level: int | None = None,
+) -> None:
     """Fold one event into the demand's fact row in one statement, whatever order events come in:
     the status follows the latest change, and the supervision level never falls."""
     values = {"grievance_id": grievance_id, **(columns or {})}
@@ -24,7 +31,7 @@ def _fold(uow: Unit, grievance_id: str, columns: dict | None = None, status: str
     uow.conn.execute(stmt, values)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _folding(dialect: str, columns: tuple, with_status: bool, with_level: bool):
     """The upsert for one shape of event, built once (then executed with parameters)."""
     stmt = insert_for(dialect, facts)
@@ -35,16 +42,29 @@ def _folding(dialect: str, columns: tuple, with_status: bool, with_level: bool):
         changes["status"] = case((newer, new.status), else_=facts.c.status)
         changes["status_at"] = case((newer, new.status_at), else_=facts.c.status_at)
     if with_level:
-        changes["supervision_level"] = case((facts.c.supervision_level < new.supervision_level,
-                                             new.supervision_level), else_=facts.c.supervision_level)
+        changes["supervision_level"] = case(
+            (facts.c.supervision_level < new.supervision_level, new.supervision_level),
+            else_=facts.c.supervision_level,
+        )
     return stmt.on_conflict_do_update(index_elements=["grievance_id"], set_=changes)
 
 
 def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.GrievanceSubmitted) -> None:
-    _fold(uow, g.grievance_id, dict(
-        enterprise_code=g.enterprise_code, category=g.category, channel=g.channel, urgency=g.urgency,
-        anonymous=g.anonymous, about_chair=g.about_chair, submitted_at=g.submitted_at),
-        status="registered", at=g.submitted_at)
+    _fold(
+        uow,
+        g.grievance_id,
+        dict(
+            enterprise_code=g.enterprise_code,
+            category=g.category,
+            channel=g.channel,
+            urgency=g.urgency,
+            anonymous=g.anonymous,
+            about_chair=g.about_chair,
+            submitted_at=g.submitted_at,
+        ),
+        status="registered",
+        at=g.submitted_at,
+    )
 
 
 def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) -> None:
@@ -53,8 +73,13 @@ def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) 
         _fold(uow, e.grievance_id, who)
         return
     at = e.assigned_at or envelope.occurred_at
-    _fold(uow, e.grievance_id, dict(who, assigned_at=at, accept_due=e.accept_due, resolve_due=e.resolve_due),
-          status="assigned", at=at)
+    _fold(
+        uow,
+        e.grievance_id,
+        dict(who, assigned_at=at, accept_due=e.accept_due, resolve_due=e.resolve_due),
+        status="assigned",
+        at=at,
+    )
 
 
 # The time a status change also records, besides the status itself.
@@ -79,15 +104,30 @@ def supervision_raised(uow: Unit, envelope: events.Envelope, e: events.CaseSuper
 
 
 def notification_outcome(uow: Unit, envelope: events.Envelope, n: events.NotificationOutcome) -> None:
-    upsert(uow.conn, notification_facts, {
-        "notification_id": n.notification_id, "grievance_id": n.grievance_id, "case_id": n.case_id,
-        "channel": n.channel, "kind": n.kind, "outcome": envelope.type.split(".")[1],
-        "attempt": n.attempt, "at": envelope.occurred_at}, keys=["notification_id"])
+    upsert(
+        uow.conn,
+        notification_facts,
+        {
+            "notification_id": n.notification_id,
+            "grievance_id": n.grievance_id,
+            "case_id": n.case_id,
+            "channel": n.channel,
+            "kind": n.kind,
+            "outcome": envelope.type.split(".")[1],
+            "attempt": n.attempt,
+            "at": envelope.occurred_at,
+        },
+        keys=["notification_id"],
+    )
 
 
 def enterprise_updated(uow: Unit, envelope: events.Envelope, e: events.EnterpriseUpdated) -> None:
-    upsert(uow.conn, enterprises, {"code": e.code, "name": e.name, "county_code": e.county_code,
-                                   "county_name": e.county_name}, keys=["code"])
+    upsert(
+        uow.conn,
+        enterprises,
+        {"code": e.code, "name": e.name, "county_code": e.county_code, "county_name": e.county_name},
+        keys=["code"],
+    )
 
 
 HANDLERS: dict[str, Handler] = {

@@ -1,4 +1,5 @@
 """reports' facts: one row per demand (no description, no contact), enterprises, notifications."""
+
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
 
 from shared.db import ID, UTCDateTime, inbox_table
@@ -7,7 +8,8 @@ metadata = MetaData()
 inbox = inbox_table(metadata)  # reports publishes nothing: it has no outbox
 
 enterprises = Table(
-    "enterprises", metadata,
+    "enterprises",
+    metadata,
     Column("code", String(32), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("county_code", String(32), nullable=False),
@@ -16,7 +18,8 @@ enterprises = Table(
 
 # Events of one demand may come in any order, so every column but the key may be NULL until its event comes.
 facts = Table(
-    "grievance_facts", metadata,
+    "grievance_facts",
+    metadata,
     Column("grievance_id", ID, primary_key=True),
     Column("enterprise_code", String(32)),
     Column("category", String(32)),
@@ -43,7 +46,8 @@ facts = Table(
 )
 
 notification_facts = Table(
-    "notification_facts", metadata,
+    "notification_facts",
+    metadata,
     Column("notification_id", ID, primary_key=True),
     Column("grievance_id", ID),
     Column("case_id", ID),

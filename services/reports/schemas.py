@@ -1,4 +1,5 @@
 """What reports accepts and answers, as validated models (also the OpenAPI document's schemas)."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -8,22 +8,32 @@ allow the action (a conflict naming the allowed actions), then the action's own 
 itself compares and sets ``version``, so of two staff acting at once one wins and the other gets
 the conflict. Refusals are domain errors; the HTTP edge words them.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from services.routing import lifecycle
+from services.routing.cases import detail, in_scope, view
+from services.routing.models import cases, enterprises, staff
+from services.routing.schemas import (
+    AcceptIn,
+    ActionIn,
+    EscalateIn,
+    ExtendIn,
+    MergeIn,
+    NoteIn,
+    ReassignIn,
+    RejectIn,
+    ResolveIn,
+)
+from services.routing.steps import Step
 from shared import auth, clock, events
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.text import is_uuid
 from shared.uow import Unit
-from services.routing import lifecycle
-from services.routing.cases import detail, in_scope, view
-from services.routing.models import cases, enterprises, staff
-from services.routing.schemas import (AcceptIn, ActionIn, EscalateIn, ExtendIn, MergeIn, NoteIn, ReassignIn,
-                                      RejectIn, ResolveIn)
-from services.routing.steps import Step
 
 MAX_EXTENSION_DAYS = 30
 
@@ -40,9 +50,18 @@ def act(uow: Unit, actor: auth.Staff, case_id: str, action: str, body: ActionIn)
         raise stale(conn, actor, case_id)
     if not lifecycle.status_allows(action, row.status):
         allowed = lifecycle.allowed(actor, row)
-        raise Conflict("action_not_allowed", params={"status": row.status, "allowed": allowed}, allowed=allowed)
-    step = Step(row, action, lifecycle.next_status(action, row.status), actor.id, actor.role, clock.now(),
-                internal_note=body.internal_note)
+        raise Conflict(
+            "action_not_allowed", params={"status": row.status, "allowed": allowed}, allowed=allowed
+        )
+    step = Step(
+        row,
+        action,
+        lifecycle.next_status(action, row.status),
+        actor.id,
+        actor.role,
+        clock.now(),
+        internal_note=body.internal_note,
+    )
     _RULES[action](uow, actor, step, body)
     if not step.write(uow):
         raise stale(conn, actor, case_id)  # another change committed since our read
@@ -82,22 +101,45 @@ def _reject(uow: Unit, actor: auth.Staff, step: Step, body: RejectIn) -> None:
 
 def _reassign(uow: Unit, actor: auth.Staff, step: Step, body: ReassignIn) -> None:
     conn, row = uow.conn, step.row
-    person = conn.execute(select(staff).where(staff.c.id == body.assignee_id, staff.c.active,
-                                              staff.c.role != "admin")).first()
+    person = conn.execute(
+        select(staff).where(staff.c.id == body.assignee_id, staff.c.active, staff.c.role != "admin")
+    ).first()
     target = person and auth.Staff(person.id, person.role, person.org_code)
     if target is None or not _within(conn, actor, target) or _visible(conn, target, row.id) is None:
         raise Invalid("invalid_fields", fields={"assignee_id": "unknown_assignee"})
-    if (target.role, target.org_code) == (row.assignee_role, row.assignee_org) and target.id == row.assignee_id:
+    if (target.role, target.org_code) == (
+        row.assignee_role,
+        row.assignee_org,
+    ) and target.id == row.assignee_id:
         raise Conflict("already_assigned", allowed=lifecycle.allowed(actor, row))
     step.changes.update(assignee_id=target.id, assignee_role=target.role, assignee_org=target.org_code)
     step.internal_note = _joined(f"→ {target.role} {target.id}", step.internal_note)
-    step.events.append(("case.assigned", events.CaseAssigned(
-        case_id=row.id, grievance_id=row.grievance_id, level=row.supervision_level,
-        assignee=events.Assignee(id=person.id, name=person.name, role=person.role, org_code=person.org_code,
-                                 email=person.email, phone=person.phone),
-        accept_due=row.accept_due, resolve_due=row.resolve_due, enterprise_code=row.enterprise_code,
-        county_code=row.county_code, category=row.category, urgency=row.urgency, assigned_at=step.at,
-        reassigned=True)))
+    step.events.append(
+        (
+            "case.assigned",
+            events.CaseAssigned(
+                case_id=row.id,
+                grievance_id=row.grievance_id,
+                level=row.supervision_level,
+                assignee=events.Assignee(
+                    id=person.id,
+                    name=person.name,
+                    role=person.role,
+                    org_code=person.org_code,
+                    email=person.email,
+                    phone=person.phone,
+                ),
+                accept_due=row.accept_due,
+                resolve_due=row.resolve_due,
+                enterprise_code=row.enterprise_code,
+                county_code=row.county_code,
+                category=row.category,
+                urgency=row.urgency,
+                assigned_at=step.at,
+                reassigned=True,
+            ),
+        )
+    )
 
 
 def _within(conn, actor: auth.Staff, target: auth.Staff) -> bool:
@@ -108,8 +150,9 @@ def _within(conn, actor: auth.Staff, target: auth.Staff) -> bool:
     if (target.role, target.org_code) == (actor.role, actor.org_code):
         return True
     if actor.role == "county_officer" and target.role == "enterprise_chair":
-        county = conn.execute(select(enterprises.c.county_code)
-                              .where(enterprises.c.code == target.org_code)).scalar()
+        county = conn.execute(
+            select(enterprises.c.county_code).where(enterprises.c.code == target.org_code)
+        ).scalar()
         return county == actor.org_code
     return False
 
@@ -119,17 +162,34 @@ def _escalate(uow: Unit, actor: auth.Staff, step: Step, body: EscalateIn) -> Non
     level = body.level if body.level is not None else row.supervision_level + 1
     ceiling = lifecycle.MAX_LEVEL[actor.role]
     if level <= row.supervision_level:
-        raise Conflict("supervision_not_raised", params={"level": row.supervision_level},
-                       allowed=lifecycle.allowed(actor, row))
+        raise Conflict(
+            "supervision_not_raised",
+            params={"level": row.supervision_level},
+            allowed=lifecycle.allowed(actor, row),
+        )
     if level > ceiling:
-        raise Forbidden("forbidden", message="level_ceiling", params={"level": ceiling},
-                        allowed=lifecycle.allowed(actor, row))
+        raise Forbidden(
+            "forbidden",
+            message="level_ceiling",
+            params={"level": ceiling},
+            allowed=lifecycle.allowed(actor, row),
+        )
     step.level = level
     step.changes["supervision_level"] = level
     step.internal_note = _joined(body.reason, step.internal_note)
-    step.events.append(("case.supervision_raised", events.CaseSupervisionRaised(
-        case_id=row.id, grievance_id=row.grievance_id, level=level, reason=body.reason,
-        supervisor=f"{actor.role} {actor.org_code}", at=step.at)))
+    step.events.append(
+        (
+            "case.supervision_raised",
+            events.CaseSupervisionRaised(
+                case_id=row.id,
+                grievance_id=row.grievance_id,
+                level=level,
+                reason=body.reason,
+                supervisor=f"{actor.role} {actor.org_code}",
+                at=step.at,
+            ),
+        )
+    )
 
 
 def _extend(uow: Unit, actor: auth.Staff, step: Step, body: ExtendIn) -> None:
@@ -139,33 +199,55 @@ def _extend(uow: Unit, actor: auth.Staff, step: Step, body: ExtendIn) -> None:
     due = clock.day_end(body.resolve_due)
     latest = row.resolve_due + timedelta(days=MAX_EXTENSION_DAYS)
     if not row.resolve_due < due <= latest:
-        raise Invalid("invalid_fields", fields={"resolve_due": "extension_range"},
-                      params={"days": MAX_EXTENSION_DAYS})
+        raise Invalid(
+            "invalid_fields", fields={"resolve_due": "extension_range"}, params={"days": MAX_EXTENSION_DAYS}
+        )
     step.changes.update(resolve_due=due, extended_at=step.at)
     step.internal_note = _joined(body.reason, step.internal_note)
-    step.events.append(("case.deadline_extended", events.CaseDeadlineExtended(
-        case_id=row.id, grievance_id=row.grievance_id, resolve_due=due, at=step.at)))
+    step.events.append(
+        (
+            "case.deadline_extended",
+            events.CaseDeadlineExtended(
+                case_id=row.id, grievance_id=row.grievance_id, resolve_due=due, at=step.at
+            ),
+        )
+    )
 
 
 def _merge(uow: Unit, actor: auth.Staff, step: Step, body: MergeIn) -> None:
     conn, row = uow.conn, step.row
     # Both rows are written: lock them in one order, so two merges of A into B and B into A at once
     # queue up instead of deadlocking (the second then finds a changed version: a conflict).
-    conn.execute(select(cases.c.id).where(cases.c.id.in_([row.id, body.into])).order_by(cases.c.id)
-                 .with_for_update())
+    conn.execute(
+        select(cases.c.id).where(cases.c.id.in_([row.id, body.into])).order_by(cases.c.id).with_for_update()
+    )
     survivor = _visible(conn, actor, body.into)
-    if (survivor is None or survivor.id == row.id or survivor.status not in lifecycle.OPEN
-            or survivor.enterprise_code != row.enterprise_code or survivor.about_chair != row.about_chair):
+    if (
+        survivor is None
+        or survivor.id == row.id
+        or survivor.status not in lifecycle.OPEN
+        or survivor.enterprise_code != row.enterprise_code
+        or survivor.about_chair != row.about_chair
+    ):
         raise Invalid("invalid_fields", fields={"into": "merge_target"})
-    if not Step(survivor, "merge", survivor.status, actor.id, actor.role, step.at,
-                internal_note=f"← merged {row.id}").write(uow):
+    if not Step(
+        survivor, "merge", survivor.status, actor.id, actor.role, step.at, internal_note=f"← merged {row.id}"
+    ).write(uow):
         raise stale(conn, actor, survivor.id)
     step.changes["merged_into"] = survivor.id
     step.merged_into_grievance_id = survivor.grievance_id
 
 
-_RULES = {"accept": _accept, "note": _note, "resolve": _resolve, "reject": _reject,
-          "reassign": _reassign, "escalate": _escalate, "extend": _extend, "merge": _merge}
+_RULES = {
+    "accept": _accept,
+    "note": _note,
+    "resolve": _resolve,
+    "reject": _reject,
+    "reassign": _reassign,
+    "escalate": _escalate,
+    "extend": _extend,
+    "merge": _merge,
+}
 
 
 def _joined(*notes: str | None) -> str | None:

@@ -1,30 +1,48 @@
 """routing's HTTP API: the organisation directory, staff log-in, the ledger and each case action."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
-from flask_babel import gettext as _, lazy_gettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from pydantic import ValidationError
 from spectree import Response as Doc
 from sqlalchemy import select
 
-from shared import auth, labels, web
-from shared.errors import ErrorResponse, NotFound, invalid
-from shared.uow import unit_of_work
 from services.routing import actions, cases, staff
 from services.routing.config import SERVICE
 from services.routing.models import counties, enterprises, outbox
-from services.routing.schemas import (AcceptIn, ActionIn, CaseOut, CasePage, CaseQuery, Credentials, DirectoryOut,
-                                      EscalateIn, ExtendIn, MergeIn, NoteIn, ReassignIn, RejectIn, ResolveIn,
-                                      Token)
+from services.routing.schemas import (
+    AcceptIn,
+    ActionIn,
+    CaseOut,
+    CasePage,
+    CaseQuery,
+    Credentials,
+    DirectoryOut,
+    EscalateIn,
+    ExtendIn,
+    MergeIn,
+    NoteIn,
+    ReassignIn,
+    RejectIn,
+    ResolveIn,
+    Token,
+)
+from shared import apidoc, auth, labels, web
+from shared.errors import ErrorResponse, NotFound, invalid
+from shared.uow import unit_of_work
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
-spec = web.new_spec(SERVICE)
+spec = apidoc.new_spec(SERVICE)
 
 
 def _action_not_allowed(params: dict) -> str:
-    return _("A case that is %(status)s does not allow this action. Allowed now: %(allowed)s.",
-             status=labels.shown(labels.STATUS, params["status"]),
-             allowed=", ".join(params["allowed"]) or _("none"))
+    return _(
+        "A case that is %(status)s does not allow this action. Allowed now: %(allowed)s.",
+        status=labels.shown(labels.STATUS, params["status"]),
+        allowed=", ".join(params["allowed"]) or _("none"),
+    )
 
 
 # The message of each code routing's domain may refuse with.
@@ -33,17 +51,24 @@ MESSAGES = {
     "action_forbidden": lazy_gettext("Your role may not take this action on this case."),
     "level_ceiling": lazy_gettext("Your role may raise supervision to level %(level)s at most."),
     "version_conflict": lazy_gettext(
-        "Someone changed this case since you loaded it; here is its current state. Check it and try again."),
+        "Someone changed this case since you loaded it; here is its current state. Check it and try again."
+    ),
     "action_not_allowed": _action_not_allowed,
     "already_assigned": lazy_gettext("The case is already assigned to this person."),
     "supervision_not_raised": lazy_gettext(
-        "The case is already supervised at level %(level)s; supervision only rises."),
+        "The case is already supervised at level %(level)s; supervision only rises."
+    ),
     "already_extended": lazy_gettext("This case has had its one extension already."),
-    "unknown_assignee": lazy_gettext("No active staff member within your scope who may see this case has this id."),
+    "unknown_assignee": lazy_gettext(
+        "No active staff member within your scope who may see this case has this id."
+    ),
     "extension_range": lazy_gettext(
-        "The new date must be after the current deadline and at most %(days)s days later."),
-    "merge_target": lazy_gettext("Merge into another open case of the same enterprise, within your scope, "
-                                 "of the same kind (about the chair or not)."),
+        "The new date must be after the current deadline and at most %(days)s days later."
+    ),
+    "merge_target": lazy_gettext(
+        "Merge into another open case of the same enterprise, within your scope, "
+        "of the same kind (about the chair or not)."
+    ),
     "bad_credentials": lazy_gettext("Wrong staff id or password."),
     "too_many_failures": lazy_gettext("Too many failed log-ins for this account; try again in 15 minutes."),
 }
@@ -57,27 +82,46 @@ def directory():
     with rt.engine.connect() as conn:
         cs = conn.execute(select(counties).order_by(counties.c.code)).all()
         es = conn.execute(select(enterprises).where(enterprises.c.active).order_by(enterprises.c.code)).all()
-    return jsonify(counties=[{"code": c.code, "name": c.name, "enterprises": [
-        {"code": e.code, "name": e.name} for e in es if e.county_code == c.code]} for c in cs])
+    return jsonify(
+        counties=[
+            {
+                "code": c.code,
+                "name": c.name,
+                "enterprises": [{"code": e.code, "name": e.name} for e in es if e.county_code == c.code],
+            }
+            for c in cs
+        ]
+    )
 
 
 @api.post("/auth/token")
-@spec.validate(json=Credentials, resp=Doc(HTTP_200=Token, **{f"HTTP_{s}": ErrorResponse for s in
-                                                             (400, 401, 413, 415, 422, 429)}),
-               tags=["staff"], skip_validation=True)
+@spec.validate(
+    json=Credentials,
+    resp=Doc(HTTP_200=Token, **{f"HTTP_{s}": ErrorResponse for s in (400, 401, 413, 415, 422, 429)}),
+    tags=["staff"],
+    skip_validation=True,
+)
 def token():
     """Log in with staff id and password; answers a signed token valid for one working day."""
     creds = web.json_body(Credentials)
     rt = web.runtime()
     with rt.engine.connect() as conn:
         signed, person = staff.log_in(conn, rt.settings.secret_key, creds.staff_id, creds.password)
-    return jsonify(token=signed, token_type="Bearer", expires_in=auth.TOKEN_SECONDS,
-                   staff={"id": person.id, "role": person.role, "org_code": person.org_code})
+    return jsonify(
+        token=signed,
+        token_type="Bearer",
+        expires_in=auth.TOKEN_SECONDS,
+        staff={"id": person.id, "role": person.role, "org_code": person.org_code},
+    )
 
 
 @api.get("/auth/me")
-@spec.validate(resp=Doc(HTTP_200=Token, HTTP_401=ErrorResponse), tags=["staff"], security=web.STAFF,
-               skip_validation=True)
+@spec.validate(
+    resp=Doc(HTTP_200=Token, HTTP_401=ErrorResponse),
+    tags=["staff"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
 @auth.require_staff()
 def me():
     """Who the bearer token names (a check that a token is good)."""
@@ -88,8 +132,13 @@ _STAFF_ERRORS = {f"HTTP_{s}": ErrorResponse for s in (401, 403, 404, 422)}
 
 
 @api.get("/cases")
-@spec.validate(query=CaseQuery, resp=Doc(HTTP_200=CasePage, **_STAFF_ERRORS), tags=["ledger"],
-               security=web.STAFF, skip_validation=True)
+@spec.validate(
+    query=CaseQuery,
+    resp=Doc(HTTP_200=CasePage, **_STAFF_ERRORS),
+    tags=["ledger"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
 @auth.require_staff()
 def list_cases():
     """Cases within the caller's scope, newest first, with filters and pages."""
@@ -102,8 +151,9 @@ def list_cases():
 
 
 @api.get("/cases/<case_id>")
-@spec.validate(resp=Doc(HTTP_200=CaseOut, **_STAFF_ERRORS), tags=["ledger"], security=web.STAFF,
-               skip_validation=True)
+@spec.validate(
+    resp=Doc(HTTP_200=CaseOut, **_STAFF_ERRORS), tags=["ledger"], security=apidoc.STAFF, skip_validation=True
+)
 @auth.require_staff()
 def case_detail(case_id: str):
     """One case with its whole history; outside the caller's scope it does not exist (404)."""
@@ -126,8 +176,13 @@ def _case_action(case_id: str, action: str, body_model: type[ActionIn]):
 
 def _documented(body_model: type[ActionIn]):
     """An action endpoint's OpenAPI entry: its own body, the case as answer, the bearer token."""
-    return spec.validate(json=body_model, resp=Doc(HTTP_200=CaseOut, **_ACTION_ERRORS), tags=["case actions"],
-                         security=web.STAFF, skip_validation=True)
+    return spec.validate(
+        json=body_model,
+        resp=Doc(HTTP_200=CaseOut, **_ACTION_ERRORS),
+        tags=["case actions"],
+        security=apidoc.STAFF,
+        skip_validation=True,
+    )
 
 
 @api.post("/cases/<case_id>/accept")

@@ -1,12 +1,13 @@
 """routing's web app: the directory, staff log-in and the ledger."""
+
 from __future__ import annotations
 
 from flask import Flask
 
-from shared import web
-from shared.bootstrap import Runtime, bootstrap
 from services.routing import api, config
 from services.routing.models import outbox
+from shared import web
+from shared.bootstrap import Runtime, bootstrap
 
 
 def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:

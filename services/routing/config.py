@@ -1,4 +1,5 @@
 """routing's settings: the common ones and the ledger's own."""
+
 from __future__ import annotations
 
 from shared import config

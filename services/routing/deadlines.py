@@ -5,6 +5,7 @@ safety/health demands); resolution by the end of the 15th calendar day. Days are
 China Standard Time. Beyond the years the ``chinesecalendar`` data covers, Saturdays and
 Sundays are the days off.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

@@ -4,6 +4,7 @@ The file is the whole truth: enterprises and staff missing from it become inacti
 enterprise whose public face changed is published as ``enterprise.updated`` in the same
 transaction, so intake and reports keep their copies.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,12 +13,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select, update
 
-from shared import events
-from shared.db import upsert
-from shared.uow import Unit
 from services.routing import rules
 from services.routing.config import CITY_ORG
 from services.routing.models import counties, enterprises, staff
+from shared import events
+from shared.db import upsert
+from shared.uow import Unit
 
 
 class Person(BaseModel):
@@ -80,30 +81,63 @@ def apply(uow: Unit, d: Directory) -> int:
     """Bring the directory tables in line with ``d``; returns how many enterprises changed."""
     conn = uow.conn
     before = {r.code: r for r in conn.execute(select(enterprises)).all()}
-    chairs_before = {r.org_code for r in conn.execute(select(staff.c.org_code).where(
-        staff.c.role == "enterprise_chair", staff.c.active)).all()}
+    chairs_before = {
+        r.org_code
+        for r in conn.execute(
+            select(staff.c.org_code).where(staff.c.role == "enterprise_chair", staff.c.active)
+        ).all()
+    }
     for c in d.counties:
         upsert(conn, counties, {"code": c.code, "name": c.name}, keys=["code"])
     conn.execute(update(staff).values(active=False))
     conn.execute(update(enterprises).values(active=False))
     for person, role, org in _people(d):
-        upsert(conn, staff, {"id": person.id, "name": person.name, "role": role, "org_code": org,
-                             "email": person.email, "phone": person.phone, "active": True}, keys=["id"])
+        upsert(
+            conn,
+            staff,
+            {
+                "id": person.id,
+                "name": person.name,
+                "role": role,
+                "org_code": org,
+                "email": person.email,
+                "phone": person.phone,
+                "active": True,
+            },
+            keys=["id"],
+        )
     county_names = {c.code: c.name for c in d.counties}
     changed = 0
     listed = {e.code: e for e in d.enterprises}
     for code in sorted(set(before) | set(listed)):
         e, old = listed.get(code), before.get(code)
-        now = (e.name, e.county, e.active, e.chair is not None) if e else (old.name, old.county_code, False, False)
+        now = (
+            (e.name, e.county, e.active, e.chair is not None)
+            if e
+            else (old.name, old.county_code, False, False)
+        )
         if e:
-            upsert(conn, enterprises, {"code": code, "name": e.name, "county_code": e.county,
-                                       "active": e.active}, keys=["code"])
+            upsert(
+                conn,
+                enterprises,
+                {"code": code, "name": e.name, "county_code": e.county, "active": e.active},
+                keys=["code"],
+            )
         was = (old.name, old.county_code, old.active, code in chairs_before) if old else None
         if now != was:
             changed += 1
-            uow.emit("enterprise.updated", events.EnterpriseUpdated(
-                code=code, name=now[0], county_code=now[1], county_name=county_names.get(now[1], now[1]),
-                active=now[2], has_chair=now[3]), correlation_id=None)
+            uow.emit(
+                "enterprise.updated",
+                events.EnterpriseUpdated(
+                    code=code,
+                    name=now[0],
+                    county_code=now[1],
+                    county_name=county_names.get(now[1], now[1]),
+                    active=now[2],
+                    has_chair=now[3],
+                ),
+                correlation_id=None,
+            )
     rules.forget(conn.engine)
     return changed
 

@@ -1,14 +1,15 @@
 """routing's event handlers: a submitted demand becomes a case, routed and given its due dates."""
+
 from __future__ import annotations
 
 import logging
 import uuid
 
+from services.routing import actions, deadlines, rules
+from services.routing.models import cases, history
 from shared import clock, events
 from shared.db import insert_ignore
 from shared.uow import Handler, Unit
-from services.routing import actions, deadlines, rules
-from services.routing.models import cases, history
 
 log = logging.getLogger(__name__)
 
@@ -17,25 +18,71 @@ def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.Grievanc
     assignee, county = rules.route(rules.snapshot(uow.conn), g.enterprise_code, g.about_chair)
     now, case_id = clock.now(), str(uuid.uuid4())
     accept_due, resolve_due = deadlines.accept_due(now, g.category, g.urgency), deadlines.resolve_due(now)
-    if not insert_ignore(uow.conn, cases, dict(
-        id=case_id, grievance_id=g.grievance_id, enterprise_code=g.enterprise_code, county_code=county,
-        category=g.category, urgency=g.urgency, channel=g.channel, anonymous=g.anonymous,
-        about_chair=g.about_chair, description=g.description, workshop=g.workshop, status="assigned",
-        assignee_id=assignee.id, assignee_role=assignee.role, assignee_org=assignee.org_code,
-        supervision_level=0, accept_due=accept_due, resolve_due=resolve_due,
-        submitted_at=g.submitted_at, created_at=now, updated_at=now)):
+    if not insert_ignore(
+        uow.conn,
+        cases,
+        dict(
+            id=case_id,
+            grievance_id=g.grievance_id,
+            enterprise_code=g.enterprise_code,
+            county_code=county,
+            category=g.category,
+            urgency=g.urgency,
+            channel=g.channel,
+            anonymous=g.anonymous,
+            about_chair=g.about_chair,
+            description=g.description,
+            workshop=g.workshop,
+            status="assigned",
+            assignee_id=assignee.id,
+            assignee_role=assignee.role,
+            assignee_org=assignee.org_code,
+            supervision_level=0,
+            accept_due=accept_due,
+            resolve_due=resolve_due,
+            submitted_at=g.submitted_at,
+            created_at=now,
+            updated_at=now,
+        ),
+    ):
         return  # the same demand under another event id: one case per demand
-    uow.conn.execute(history.insert(), [
-        {"case_id": case_id, "at": g.submitted_at, "actor_role": "system", "from_status": None,
-         "to_status": "registered"},
-        {"case_id": case_id, "at": now, "actor_role": "system", "from_status": "registered",
-         "to_status": "assigned", "internal_note": f"routed to {assignee.role} {assignee.org_code}"},
-    ])
-    uow.emit("case.assigned", events.CaseAssigned(
-        case_id=case_id, grievance_id=g.grievance_id, assignee=assignee, level=0,
-        accept_due=accept_due, resolve_due=resolve_due, enterprise_code=g.enterprise_code,
-        county_code=county, category=g.category, urgency=g.urgency, assigned_at=now),
-        correlation_id=g.grievance_id)
+    uow.conn.execute(
+        history.insert(),
+        [
+            {
+                "case_id": case_id,
+                "at": g.submitted_at,
+                "actor_role": "system",
+                "from_status": None,
+                "to_status": "registered",
+            },
+            {
+                "case_id": case_id,
+                "at": now,
+                "actor_role": "system",
+                "from_status": "registered",
+                "to_status": "assigned",
+                "internal_note": f"routed to {assignee.role} {assignee.org_code}",
+            },
+        ],
+    )
+    uow.emit(
+        "case.assigned",
+        events.CaseAssigned(
+            case_id=case_id,
+            grievance_id=g.grievance_id,
+            assignee=assignee,
+            level=0,
+            accept_due=accept_due,
+            resolve_due=resolve_due,
+            enterprise_code=g.enterprise_code,
+            county_code=county,
+            category=g.category,
+            urgency=g.urgency,
+            assigned_at=now,
+        ),
+        correlation_id=g.grievance_id,
+    )
 
 
 def feedback_given(uow: Unit, envelope: events.Envelope, f: events.GrievanceFeedbackGiven) -> None:

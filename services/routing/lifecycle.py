@@ -24,6 +24,7 @@ The worker's feedback, through intake, moves ``resolved`` to ``closed`` (satisfi
 no answer within the feedback window closes it too, with feedback "none" (``timers.py``).
 ``closed``, ``rejected`` and ``merged`` are final: nothing moves them again.
 """
+
 from __future__ import annotations
 
 from shared import auth
@@ -36,8 +37,13 @@ ACTIONS = ("accept", "note", "resolve", "reject", "reassign", "escalate", "exten
 _SAME = None
 MOVES: dict[str, dict[str, str | None]] = {
     "accept": {"assigned": "accepted"},
-    "note": {"assigned": _SAME, "accepted": "in_progress", "in_progress": _SAME, "reopened": "in_progress",
-             "resolved": _SAME},
+    "note": {
+        "assigned": _SAME,
+        "accepted": "in_progress",
+        "in_progress": _SAME,
+        "reopened": "in_progress",
+        "resolved": _SAME,
+    },
     "resolve": {"accepted": "resolved", "in_progress": "resolved", "reopened": "resolved"},
     "reject": {"assigned": "rejected", "accepted": "rejected"},
     "reassign": dict.fromkeys(OPEN, _SAME),
@@ -82,6 +88,11 @@ def next_status(action: str, status: str) -> str:
 
 def allowed(staff: auth.Staff, case) -> list[str]:
     """The actions ``staff`` may take on ``case`` now, in the order of ``ACTIONS``."""
-    return [a for a in ACTIONS if status_allows(a, case.status) and role_may(a, staff, case)
-            and not (a == "extend" and case.extended_at is not None)
-            and not (a == "escalate" and case.supervision_level >= MAX_LEVEL.get(staff.role, 0))]
+    return [
+        a
+        for a in ACTIONS
+        if status_allows(a, case.status)
+        and role_may(a, staff, case)
+        and not (a == "extend" and case.extended_at is not None)
+        and not (a == "escalate" and case.supervision_level >= MAX_LEVEL.get(staff.role, 0))
+    ]

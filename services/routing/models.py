@@ -1,4 +1,5 @@
 """routing's tables: the organisation directory and the cases with their append-only history."""
+
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table
@@ -8,13 +9,15 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 counties = Table(
-    "counties", metadata,
+    "counties",
+    metadata,
     Column("code", String(32), primary_key=True),
     Column("name", String(200), nullable=False),
 )
 
 enterprises = Table(
-    "enterprises", metadata,
+    "enterprises",
+    metadata,
     Column("code", String(32), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("county_code", String(32), ForeignKey("counties.code"), nullable=False),
@@ -24,7 +27,8 @@ enterprises = Table(
 # Union staff: enterprise chairs (org = enterprise code), county officers (org = county code),
 # city officers (org = "city").
 staff = Table(
-    "staff", metadata,
+    "staff",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("name", String(100), nullable=False),
     Column("role", String(32), nullable=False),
@@ -37,7 +41,8 @@ staff = Table(
 )
 
 cases = Table(
-    "cases", metadata,
+    "cases",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("grievance_id", ID, nullable=False, unique=True),
     Column("enterprise_code", String(32), nullable=False),
@@ -68,7 +73,8 @@ cases = Table(
 )
 
 history = Table(
-    "case_history", metadata,
+    "case_history",
+    metadata,
     Column("seq", SEQ, primary_key=True, autoincrement=True),
     Column("case_id", ID, nullable=False, index=True),
     Column("at", UTCDateTime(), nullable=False),

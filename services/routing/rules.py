@@ -7,6 +7,7 @@ and a county with no officer → the city federation.
 The directory is read as a snapshot kept for a few seconds per process: routing a demand then
 costs no database round trip, and a directory import takes effect within ``TTL`` seconds.
 """
+
 from __future__ import annotations
 
 import threading
@@ -16,9 +17,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from shared.events import Assignee
 from services.routing.config import CITY_ORG
 from services.routing.models import enterprises, staff
+from shared.events import Assignee
 
 TTL = 5.0
 
@@ -33,8 +34,10 @@ def load(conn) -> Snapshot:
     firms = {r.code: (r.county_code, r.active) for r in conn.execute(select(enterprises))}
     people = {}
     for p in conn.execute(select(staff).where(staff.c.active).order_by(staff.c.id)):
-        people.setdefault((p.role, p.org_code), Assignee(
-            id=p.id, name=p.name, role=p.role, org_code=p.org_code, email=p.email, phone=p.phone))
+        people.setdefault(
+            (p.role, p.org_code),
+            Assignee(id=p.id, name=p.name, role=p.role, org_code=p.org_code, email=p.email, phone=p.phone),
+        )
     return Snapshot(firms, people)
 
 

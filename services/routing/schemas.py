@@ -1,4 +1,5 @@
 """What routing accepts and answers, as validated models (also the OpenAPI document's schemas)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -38,6 +39,7 @@ class Token(BaseModel):
 # -- the ledger -------------------------------------------------------------------------------------
 class CaseQuery(BaseModel):
     """Filters and page of the case list; every one optional."""
+
     model_config = ConfigDict(extra="forbid")
     status: Status | None = None
     category: Category | None = None
@@ -61,6 +63,7 @@ class CasePage(BaseModel):
 
 class CaseOut(BaseModel):
     """A case as staff see it; the detail adds ``actions`` (what the caller may do now) and ``history``."""
+
     id: str
     status: Status
     category: Category
@@ -84,6 +87,7 @@ Reason = clean_text(2, 2000, multiline=True)
 
 class ActionIn(BaseModel):
     """What every action carries: the case ``version`` the caller saw, and an optional internal note."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
     version: Annotated[int, Field(ge=1)]
     internal_note: Note | None = None

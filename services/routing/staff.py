@@ -1,4 +1,5 @@
 """Staff log-in: argon2 password check, throttled per account, answering a signed token."""
+
 from __future__ import annotations
 
 import functools
@@ -10,9 +11,9 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select, update
 
+from services.routing.models import staff
 from shared import auth
 from shared.errors import Throttled, Unauthenticated
-from services.routing.models import staff
 
 _hasher = PasswordHasher()
 
@@ -37,8 +38,11 @@ def log_in(conn, secret: str, staff_id: str, password: str) -> tuple[str, auth.S
     Throttled after too many failures."""
     if not _window.test(_FAILURES, "login", staff_id):
         raise Throttled("too_many_failures")
-    row = conn.execute(select(staff.c.id, staff.c.role, staff.c.org_code, staff.c.password_hash)
-                       .where(staff.c.id == staff_id, staff.c.active)).first()
+    row = conn.execute(
+        select(staff.c.id, staff.c.role, staff.c.org_code, staff.c.password_hash).where(
+            staff.c.id == staff_id, staff.c.active
+        )
+    ).first()
     try:
         _hasher.verify(row.password_hash if row and row.password_hash else _dummy(), password)
         if row is None or row.password_hash is None:
@@ -51,12 +55,17 @@ def log_in(conn, secret: str, staff_id: str, password: str) -> tuple[str, auth.S
 
 
 def set_password(conn, staff_id: str, password: str) -> bool:
-    return conn.execute(update(staff).where(staff.c.id == staff_id)
-                        .values(password_hash=hash_password(password))).rowcount == 1
+    return (
+        conn.execute(
+            update(staff).where(staff.c.id == staff_id).values(password_hash=hash_password(password))
+        ).rowcount
+        == 1
+    )
 
 
 def set_missing_passwords(conn, password: str) -> int:
     """Give every staff member without a password this one (the demo directory's accounts)."""
     hashed = hash_password(password)
-    return conn.execute(update(staff).where(staff.c.password_hash.is_(None))
-                        .values(password_hash=hashed)).rowcount
+    return conn.execute(
+        update(staff).where(staff.c.password_hash.is_(None)).values(password_hash=hashed)
+    ).rowcount

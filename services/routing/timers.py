@@ -7,6 +7,7 @@ workers share it, and each closing writes its history and its outbox event in th
 it happens once in effect. A grace period after the window lets an answer the worker gave in time,
 still on its way from intake, arrive first.
 """
+
 from __future__ import annotations
 
 import threading
@@ -14,11 +15,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from shared import clock, worker
 from services.routing.config import Settings
-from shared.uow import unit_of_work
 from services.routing.models import cases, outbox
 from services.routing.steps import Step
+from shared import clock, worker
+from shared.uow import unit_of_work
 
 GRACE = timedelta(hours=1)
 BATCH = 100
@@ -31,8 +32,12 @@ def close_unanswered(engine: Engine, settings: Settings, now: datetime | None = 
     cutoff = now - timedelta(days=settings.feedback_days) - GRACE
     with unit_of_work(engine, outbox, settings) as uow:
         due = uow.conn.execute(
-            select(cases).where(cases.c.status == "resolved", cases.c.resolved_at < cutoff)
-            .order_by(cases.c.resolved_at).limit(BATCH).with_for_update(skip_locked=True)).all()
+            select(cases)
+            .where(cases.c.status == "resolved", cases.c.resolved_at < cutoff)
+            .order_by(cases.c.resolved_at)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        ).all()
         note = f"no feedback within {settings.feedback_days} days: feedback none"
         for case in due:  # locked above: each step applies
             Step(case, "feedback_timeout", "closed", None, "system", now, internal_note=note).write(uow)
@@ -46,5 +51,9 @@ class FeedbackTimer:
         self.settings, self.engine = settings, engine
 
     def run(self, stop: threading.Event) -> None:
-        worker.repeat(stop, lambda: close_unanswered(self.engine, self.settings) >= BATCH,
-                      lambda: stop.wait(EVERY_SECONDS), "feedback timer")
+        worker.repeat(
+            stop,
+            lambda: close_unanswered(self.engine, self.settings) >= BATCH,
+            lambda: stop.wait(EVERY_SECONDS),
+            "feedback timer",
+        )

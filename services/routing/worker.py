@@ -1,18 +1,21 @@
 """routing's worker process: consumes grievance.*, relays its outbox, closes unanswered resolutions."""
-from shared import worker
-from shared.bootstrap import bootstrap
-from shared.consumer import Consumer
-from shared.outbox import Relay
+
 from services.routing import config
 from services.routing.handlers import HANDLERS
 from services.routing.models import inbox, outbox
 from services.routing.timers import FeedbackTimer
+from shared import worker
+from shared.bootstrap import bootstrap
+from shared.consumer import Consumer
+from shared.outbox import Relay
 
 
 def main() -> None:
     rt = bootstrap(config.load())
-    worker.run([
-        ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
-        ("relay", Relay(rt.settings, rt.engine, outbox).run),
-        ("feedback timer", FeedbackTimer(rt.settings, rt.engine).run),
-    ])
+    worker.run(
+        [
+            ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
+            ("relay", Relay(rt.settings, rt.engine, outbox).run),
+            ("feedback timer", FeedbackTimer(rt.settings, rt.engine).run),
+        ]
+    )

@@ -1,19 +1,27 @@
 """The command line a newcomer meets first."""
+
 import subprocess
 import sys
 
 import pytest
 
+from harness.private import closed_amqp_url
 from shared.config import REPO_ROOT
-from tests.conftest import closed_amqp_url
 
 pytestmark = pytest.mark.e2e
 
 
 def run(*args, **env):
     import os
-    return subprocess.run([sys.executable, "-m", "services", *args], cwd=REPO_ROOT, capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=60)
+
+    return subprocess.run(
+        [sys.executable, "-m", "services", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
 
 
 def test_up_without_a_broker_says_so_in_one_line_and_fails(tmp_path):

@@ -5,6 +5,7 @@ exactly one assignment notification in notify, counted once in reports and shown
 the worker's status page; nothing that got no 201 exists, except at most once for a request cut
 mid-flight; no dead letters unless the test made them.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -19,13 +20,18 @@ from shared import deadletters
 from shared.config import SERVICES, Settings
 from shared.procs import wait_until
 
-BODY = {"enterprise_code": "E001", "category": "hours_leave", "channel": "kiosk",
-        "description": "连续加班三周没有调休，希望按规定安排休息。"}
+BODY = {
+    "enterprise_code": "E001",
+    "category": "hours_leave",
+    "channel": "kiosk",
+    "description": "连续加班三周没有调休，希望按规定安排休息。",
+}
 
 
 @dataclass
 class Load:
     """Submits demands at ``rate`` per second for ``seconds`` on a thread, recording every outcome."""
+
     port: int
     rate: float = 40
     seconds: float = 6
@@ -84,28 +90,45 @@ def reconcile(xs, loads: list[Load], timeout: float = 180, dead: dict[str, int] 
     assert len(accepted) <= stored <= len(accepted) + cut, "a demand without a 201 was stored"
 
     def settled():
-        return (scalar(env["ROUTING_DATABASE_URL"], "SELECT count(*) FROM cases") >= stored
-                and scalar(env["NOTIFY_DATABASE_URL"],
-                           "SELECT count(*) FROM notifications WHERE kind='case_assigned' AND status='sent'") >= stored
-                and scalar(env["REPORTS_DATABASE_URL"],
-                           "SELECT count(*) FROM grievance_facts WHERE status='assigned'") >= stored
-                and scalar(env["INTAKE_DATABASE_URL"],
-                           "SELECT count(*) FROM grievances WHERE status='assigned'") >= stored)
+        return (
+            scalar(env["ROUTING_DATABASE_URL"], "SELECT count(*) FROM cases") >= stored
+            and scalar(
+                env["NOTIFY_DATABASE_URL"],
+                "SELECT count(*) FROM notifications WHERE kind='case_assigned' AND status='sent'",
+            )
+            >= stored
+            and scalar(
+                env["REPORTS_DATABASE_URL"], "SELECT count(*) FROM grievance_facts WHERE status='assigned'"
+            )
+            >= stored
+            and scalar(env["INTAKE_DATABASE_URL"], "SELECT count(*) FROM grievances WHERE status='assigned'")
+            >= stored
+        )
 
     wait_until(settled, timeout, interval=0.5, what="the system to settle")
     time.sleep(1.0)  # anything still arriving would be a duplicate: give it the chance to show
     figures = {
         "cases": scalar(env["ROUTING_DATABASE_URL"], "SELECT count(*) FROM cases"),
-        "distinct_cases": scalar(env["ROUTING_DATABASE_URL"], "SELECT count(DISTINCT grievance_id) FROM cases"),
-        "notifications": scalar(env["NOTIFY_DATABASE_URL"],
-                                "SELECT count(*) FROM notifications WHERE kind='case_assigned'"),
-        "facts": scalar(env["REPORTS_DATABASE_URL"],
-                        "SELECT count(*) FROM grievance_facts WHERE submitted_at IS NOT NULL"),
-        "assigned_in_intake": scalar(env["INTAKE_DATABASE_URL"],
-                                     "SELECT count(*) FROM grievances WHERE status='assigned'"),
+        "distinct_cases": scalar(
+            env["ROUTING_DATABASE_URL"], "SELECT count(DISTINCT grievance_id) FROM cases"
+        ),
+        "notifications": scalar(
+            env["NOTIFY_DATABASE_URL"], "SELECT count(*) FROM notifications WHERE kind='case_assigned'"
+        ),
+        "facts": scalar(
+            env["REPORTS_DATABASE_URL"], "SELECT count(*) FROM grievance_facts WHERE submitted_at IS NOT NULL"
+        ),
+        "assigned_in_intake": scalar(
+            env["INTAKE_DATABASE_URL"], "SELECT count(*) FROM grievances WHERE status='assigned'"
+        ),
     }
-    assert figures == {"cases": stored, "distinct_cases": stored, "notifications": stored,
-                       "facts": stored, "assigned_in_intake": stored}, figures
+    assert figures == {
+        "cases": stored,
+        "distinct_cases": stored,
+        "notifications": stored,
+        "facts": stored,
+        "assigned_in_intake": stored,
+    }, figures
     summary = xs.get("reports", "/api/v1/reports/summary", **xs.staff())[1]
     assert summary["total"] == stored
     for code in accepted[:: max(1, len(accepted) // 20)]:  # the status page of a sample

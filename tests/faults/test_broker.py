@@ -3,15 +3,16 @@
 Intake keeps answering 201 while the broker is away (it only needs its database); the relays and
 consumers reconnect with backoff, and the backlog drains once the broker is back.
 """
+
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from tests.e2e.harness import Xinsheng
+from harness.rabbit import PrivateRabbit
+from harness.system import Xinsheng
 from tests.faults.load import Load, reconcile
-from tests.faults.rabbit import PrivateRabbit
 
 pytestmark = pytest.mark.e2e
 

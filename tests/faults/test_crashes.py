@@ -3,6 +3,7 @@
 One system for the module (real processes on the machine's RabbitMQ, in a private vhost, and
 private PostgreSQL databases); every test adds its load and reconciles everything sent so far.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,14 +14,14 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from shared import clock, deadletters, events
+from harness.private import PG_ADMIN_URL
+from harness.system import Xinsheng
+from shared import deadletters, events
 from shared.broker import Publisher
 from shared.config import Settings
-
 from shared.procs import wait_until
-from tests.conftest import PG_ADMIN_URL
-from tests.e2e.harness import Xinsheng
 from tests.faults.load import Load, reconcile
+from tests.support.events import demand_submitted
 
 pytestmark = pytest.mark.e2e
 
@@ -69,8 +70,12 @@ def test_a_consumer_killed_after_commit_before_ack_changes_nothing_on_redelivery
     wait_until(lambda: crashing.poll() is not None, 60, what="the worker to die after its commit")
     xs.system.start("routing-worker")
     reconcile(xs, xs.loads)
-    duplicates = metric(xs, "routing", r'xinsheng_events_consumed_total\{outcome="duplicate",'
-                                       r'service="routing",type="grievance.submitted"\}')
+    duplicates = metric(
+        xs,
+        "routing",
+        r'xinsheng_events_consumed_total\{outcome="duplicate",'
+        r'service="routing",type="grievance.submitted"\}',
+    )
     assert duplicates >= 1, "the redelivered events were recognised as already handled"
 
 
@@ -81,8 +86,13 @@ def _rename_database(url: str, to: str) -> None:
     try:
         with admin.connect() as conn:
             for _ in range(50):
-                conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                     "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :n AND pid <> pg_backend_pid()"
+                    ),
+                    {"n": name},
+                )
                 try:
                     conn.execute(sa.text(f'ALTER DATABASE "{name}" RENAME TO "{to}"'))
                     return
@@ -106,23 +116,33 @@ def test_a_consumers_database_away_for_a_while_holds_its_events_without_dead_let
 
 def test_two_relays_of_one_service_publish_each_row_once(xs):
     xs.system.start("intake-worker", alias="intake-worker-2")
-    before = metric(xs, "routing", r'xinsheng_events_consumed_total\{outcome="duplicate",'
-                                   r'service="routing",type="grievance.submitted"\}')
+    before = metric(
+        xs,
+        "routing",
+        r'xinsheng_events_consumed_total\{outcome="duplicate",'
+        r'service="routing",type="grievance.submitted"\}',
+    )
     with run_load(xs, rate=80, seconds=5):
         pass
     reconcile(xs, xs.loads)
-    after = metric(xs, "routing", r'xinsheng_events_consumed_total\{outcome="duplicate",'
-                                  r'service="routing",type="grievance.submitted"\}')
+    after = metric(
+        xs,
+        "routing",
+        r'xinsheng_events_consumed_total\{outcome="duplicate",'
+        r'service="routing",type="grievance.submitted"\}',
+    )
     assert after == before, "a row was published twice without a crash"
     xs.system.stop(["intake-worker-2"])
 
 
 def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_rest_flow(xs):
     gid = "not-a-uuid-" + "x" * 40  # valid JSON and model, but no database column can hold it
-    poison = events.make("grievance.submitted", events.GrievanceSubmitted(
-        grievance_id=gid, tracking_code="AAAA-BBBB-CCCC", enterprise_code="E001", category="wages",
-        urgency="normal", channel="web", anonymous=True, about_chair=False, description="毒消息测试",
-        submitted_at=clock.now()), "test", gid)
+    poison = events.make(
+        "grievance.submitted",
+        demand_submitted(grievance_id=gid, description="毒消息测试"),
+        "test",
+        gid,
+    )
     settings = Settings(service="intake", database_url="sqlite://", amqp_url=xs.env["AMQP_URL"])
     publisher = Publisher(settings)
     publisher.publish(poison.type, events.encode(poison), message_id=poison.id, type=poison.type)
@@ -131,15 +151,33 @@ def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_rest_flow(xs)
         pass
     reconcile(xs, xs.loads, dead={"routing": 1, "reports": 1})
     for service in ("routing", "reports"):
-        [dead] = deadletters.list_dead(Settings(service=service, database_url="sqlite://",
-                                                amqp_url=xs.env["AMQP_URL"]), service)
+        [dead] = deadletters.list_dead(
+            Settings(service=service, database_url="sqlite://", amqp_url=xs.env["AMQP_URL"]), service
+        )
         assert dead.message_id == poison.id and "DataError" in dead.reason
-        assert metric(xs, service, rf'xinsheng_dead_letters_total\{{service="{service}",'
-                                   r'type="grievance.submitted"\}') == 1
+        assert (
+            metric(
+                xs,
+                service,
+                rf'xinsheng_dead_letters_total\{{service="{service}",'
+                r'type="grievance.submitted"\}',
+            )
+            == 1
+        )
     listed = xs.cli("dead-letters", "list", "routing")
     assert poison.id in listed.stdout and "1 dead letter(s)" in listed.stderr
     replayed = xs.cli("dead-letters", "replay", "routing", "--id", poison.id)
     assert "1 dead letter(s) replayed" in replayed.stdout
-    wait_until(lambda: len(deadletters.list_dead(Settings(service="routing", database_url="sqlite://",
-                                                          amqp_url=xs.env["AMQP_URL"]), "routing")) == 1,
-               60, what="the replayed poison to come back to the dead-letter queue")
+    wait_until(
+        lambda: (
+            len(
+                deadletters.list_dead(
+                    Settings(service="routing", database_url="sqlite://", amqp_url=xs.env["AMQP_URL"]),
+                    "routing",
+                )
+            )
+            == 1
+        ),
+        60,
+        what="the replayed poison to come back to the dead-letter queue",
+    )

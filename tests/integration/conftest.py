@@ -1,11 +1,12 @@
 """Fixtures of the integration tests (real PostgreSQL and RabbitMQ)."""
+
 import pytest
 
-from shared.uow import unit_of_work
+from harness.private import DEMO_DIRECTORY
 from services.routing import directory
 from services.routing.app import create_app
 from services.routing.models import outbox
-from tests.conftest import DEMO_DIRECTORY
+from shared.uow import unit_of_work
 from tests.support.routing import SECRET
 
 

@@ -1,4 +1,5 @@
 """Helpers for tests that talk to a real broker: run a consumer, publish, read a queue."""
+
 from __future__ import annotations
 
 import contextlib
@@ -26,13 +27,19 @@ def running(loop):
         assert not thread.is_alive(), "the loop did not stop"
 
 
-def publish(settings: Settings, *envelopes: events.Envelope, raw: bytes | None = None,
-            routing_key: str | None = None) -> None:
+def publish(
+    settings: Settings, *envelopes: events.Envelope, raw: bytes | None = None, routing_key: str | None = None
+) -> None:
     publisher = Publisher(settings)
     try:
         for envelope in envelopes:
-            publisher.publish(envelope.type, events.encode(envelope), message_id=envelope.id,
-                              type=envelope.type, correlation_id=envelope.correlation_id)
+            publisher.publish(
+                envelope.type,
+                events.encode(envelope),
+                message_id=envelope.id,
+                type=envelope.type,
+                correlation_id=envelope.correlation_id,
+            )
         if raw is not None:
             publisher.publish(routing_key, raw, message_id="raw", type=routing_key)
     finally:

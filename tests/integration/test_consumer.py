@@ -1,30 +1,26 @@
 """The consumer loop on a real RabbitMQ and PostgreSQL: ack after commit, idempotence, dead letters."""
+
 from __future__ import annotations
 
 import threading
 import time
-import uuid
 
 import pytest
 from sqlalchemy import func, select
 
-from shared import clock, deadletters, events, topology
-
-from shared.procs import wait_until
 from services.reports import handlers as reports
 from services.reports.models import facts, inbox
+from shared import deadletters, events, topology
+from shared.procs import wait_until
 from tests.integration.messaging import consumer, depth, drain, publish, running
+from tests.support.events import demand_submitted
 
 pytestmark = pytest.mark.integration
 
 
 def submitted(**overrides) -> events.Envelope:
-    gid = str(uuid.uuid4())
-    payload = dict(grievance_id=gid, tracking_code="ABCD-EFGH-JKMN", enterprise_code="E001",
-                   category="wages", urgency="normal", channel="web", anonymous=True, about_chair=False,
-                   description="工资拖欠三个月", submitted_at=clock.now())
-    payload.update(overrides)
-    return events.make("grievance.submitted", events.GrievanceSubmitted(**payload), "intake", gid)
+    payload = demand_submitted(**overrides)
+    return events.make("grievance.submitted", payload, "intake", payload.grievance_id)
 
 
 def fact_count(rt) -> int:
@@ -48,8 +44,11 @@ def test_duplicate_event_is_acked_and_ignored(reports_rt):
     event = submitted()
     with running(consumer(reports_rt, reports.HANDLERS, inbox).run):
         publish(reports_rt.settings, event, event, event)
-        wait_until(lambda: depth(reports_rt.settings, topology.queue_name("reports")) == 0, 20,
-                   what="the queue to drain")
+        wait_until(
+            lambda: depth(reports_rt.settings, topology.queue_name("reports")) == 0,
+            20,
+            what="the queue to drain",
+        )
         time.sleep(0.5)
     with reports_rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(inbox)).scalar() == 1
@@ -69,8 +68,9 @@ def test_poison_event_is_dead_lettered_with_its_reason_and_the_rest_flow(reports
     with running(consumer(reports_rt, handlers, inbox).run):
         publish(reports_rt.settings, poison, *(submitted() for _ in range(5)))
         wait_until(lambda: fact_count(reports_rt) == 5, 30, what="the healthy events")
-        dead = wait_until(lambda: deadletters.list_dead(reports_rt.settings, "reports"), 30,
-                          what="the dead letter")
+        dead = wait_until(
+            lambda: deadletters.list_dead(reports_rt.settings, "reports"), 30, what="the dead letter"
+        )
         assert [d.message_id for d in dead] == [poison.id]
         assert "ValueError" in dead[0].reason and dead[0].attempts == 3
         assert dead[0].routing_key == "grievance.submitted"
@@ -84,8 +84,9 @@ def test_poison_event_is_dead_lettered_with_its_reason_and_the_rest_flow(reports
 def test_undecodable_message_is_dead_lettered_at_once(reports_rt):
     with running(consumer(reports_rt, reports.HANDLERS, inbox).run):
         publish(reports_rt.settings, raw=b"{not json", routing_key="grievance.submitted")
-        dead = wait_until(lambda: deadletters.list_dead(reports_rt.settings, "reports"), 20,
-                          what="the dead letter")
+        dead = wait_until(
+            lambda: deadletters.list_dead(reports_rt.settings, "reports"), 20, what="the dead letter"
+        )
     assert dead[0].reason.startswith("bad envelope") and dead[0].attempts == 1
 
 
@@ -107,7 +108,7 @@ def test_slow_handler_keeps_heartbeats_and_is_acked_once(pg_runtime):
 
 
 def test_consumer_waits_for_a_broker_that_is_not_there_yet(reports_rt):
-    from tests.conftest import closed_amqp_url
+    from harness.private import closed_amqp_url
 
     absent = reports_rt.settings.model_copy(update={"amqp_url": closed_amqp_url()})
     c = consumer(reports_rt, reports.HANDLERS, inbox)

@@ -1,4 +1,5 @@
 """The feedback timer on PostgreSQL: several workers sweeping at once close each case exactly once."""
+
 from __future__ import annotations
 
 import threading
@@ -6,12 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-
-from shared import clock
-from shared.uow import unit_of_work
+from harness.private import DEMO_DIRECTORY
 from services.routing import directory, timers
 from services.routing.models import cases, history, outbox
-from tests.conftest import DEMO_DIRECTORY
+from shared import clock
+from shared.uow import unit_of_work
 from tests.support.routing import submit
 
 
@@ -26,7 +26,7 @@ def test_concurrent_sweeps_close_each_unanswered_case_once(pg_runtime):
 
     def sweep():
         barrier.wait()
-        while (n := timers.close_unanswered(rt.engine, rt.settings)):
+        while n := timers.close_unanswered(rt.engine, rt.settings):
             closed.append(n)
 
     threads = [threading.Thread(target=sweep) for _ in range(4)]
@@ -35,10 +35,12 @@ def test_concurrent_sweeps_close_each_unanswered_case_once(pg_runtime):
     for t in threads:
         t.join(60)
     with rt.engine.connect() as conn:
-        steps = conn.execute(select(func.count()).select_from(history)
-                             .where(history.c.action == "feedback_timeout")).scalar()
-        events = conn.execute(select(func.count()).select_from(outbox)
-                              .where(outbox.c.type == "case.status_changed")).scalar()
+        steps = conn.execute(
+            select(func.count()).select_from(history).where(history.c.action == "feedback_timeout")
+        ).scalar()
+        events = conn.execute(
+            select(func.count()).select_from(outbox).where(outbox.c.type == "case.status_changed")
+        ).scalar()
         statuses = set(conn.execute(select(cases.c.status).distinct()).scalars())
     assert sum(closed) == steps == events == len(ids) == 250
     assert statuses == {"closed"}

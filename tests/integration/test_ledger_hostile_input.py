@@ -1,5 +1,6 @@
 """Hostile input on the staff API over real PostgreSQL, which refuses NUL bytes that SQLite takes:
 every answer is a clear 4xx, never a 500, and nothing is written."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,24 +26,39 @@ def written(rt) -> int:
         return conn.execute(select(func.count()).select_from(history)).scalar()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/cases/%00", "/api/v1/cases/abc%00def", "/api/v1/cases/" + "9" * 5000,
-                                  "/api/v1/cases?q=%00", "/api/v1/cases?enterprise=E0%0001",
-                                  "/api/v1/cases?county=%00", "/api/v1/cases?status=%00"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/cases/%00",
+        "/api/v1/cases/abc%00def",
+        "/api/v1/cases/" + "9" * 5000,
+        "/api/v1/cases?q=%00",
+        "/api/v1/cases?enterprise=E0%0001",
+        "/api/v1/cases?county=%00",
+        "/api/v1/cases?status=%00",
+    ],
+)
 def test_hostile_reads_are_clear_errors(routing, path):
     response = routing.get(path, headers=CITY)
     assert response.status_code in (404, 422), response.get_json()
     assert response.get_json()["error"]["code"] in ("not_found", "invalid_fields")
 
 
-@pytest.mark.parametrize("action,body", [
-    ("reassign", {"assignee_id": NUL}), ("merge", {"into": "\x00" * 36}),
-    ("note", {"public_note": "a\x00b"}), ("resolve", {"resolution": "已解决\x00了吧"}),
-    ("extend", {"reason": "复杂", "resolve_due": "2026-12-01\x00"}),
-])
+@pytest.mark.parametrize(
+    "action,body",
+    [
+        ("reassign", {"assignee_id": NUL}),
+        ("merge", {"into": "\x00" * 36}),
+        ("note", {"public_note": "a\x00b"}),
+        ("resolve", {"resolution": "已解决\x00了吧"}),
+        ("extend", {"reason": "复杂", "resolve_due": "2026-12-01\x00"}),
+    ],
+)
 def test_hostile_actions_are_422_and_write_nothing(routing, action, body):
     before = written(routing.rt)
-    response = routing.post(f"/api/v1/cases/{routing.case_id}/{action}", json={"version": 1, **body},
-                            headers=CHAIR)
+    response = routing.post(
+        f"/api/v1/cases/{routing.case_id}/{action}", json={"version": 1, **body}, headers=CHAIR
+    )
     assert response.status_code == 422, response.get_json()
     assert written(routing.rt) == before
 

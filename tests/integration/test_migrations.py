@@ -1,4 +1,5 @@
 """Each service's Alembic migrations build exactly the schema its models describe."""
+
 import importlib
 
 import pytest

@@ -1,4 +1,5 @@
 """The outbox relay on a real RabbitMQ and PostgreSQL: confirmed, never lost, never skipped."""
+
 from __future__ import annotations
 
 import threading
@@ -7,10 +8,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from services.intake.models import outbox
 from shared import clock, events, topology
 from shared.outbox import Relay
 from shared.uow import unit_of_work
-from services.intake.models import outbox
 from tests.integration.messaging import drain
 
 pytestmark = pytest.mark.integration
@@ -21,8 +22,13 @@ def emit(rt, n: int, conn=None) -> list[str]:
     with unit_of_work(rt.engine, outbox, rt.settings) as uow:
         for _ in range(n):
             gid = str(uuid.uuid4())
-            ids.append(uow.emit("grievance.feedback_given",
-                                events.GrievanceFeedbackGiven(grievance_id=gid, satisfied=True), gid).id)
+            ids.append(
+                uow.emit(
+                    "grievance.feedback_given",
+                    events.GrievanceFeedbackGiven(grievance_id=gid, satisfied=True),
+                    gid,
+                ).id
+            )
     return ids
 
 
@@ -32,8 +38,9 @@ def routed_ids(rt) -> list[str]:
 
 def unpublished(rt) -> int:
     with rt.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(outbox)
-                            .where(outbox.c.published_at.is_(None))).scalar()
+        return conn.execute(
+            select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+        ).scalar()
 
 
 @pytest.fixture
@@ -76,11 +83,21 @@ def test_a_row_committed_after_a_later_one_is_still_published(intake_rt):
     slow = intake_rt.engine.connect()
     slow_tx = slow.begin()
     gid = str(uuid.uuid4())
-    early = events.make("grievance.feedback_given", events.GrievanceFeedbackGiven(
-        grievance_id=gid, satisfied=False), "intake", gid)
-    slow.execute(outbox.insert().values(event_id=early.id, type=early.type, correlation_id=gid,
-                                        body=events.encode(early).decode(),
-                                        created_at=early.occurred_at))  # takes the lower seq
+    early = events.make(
+        "grievance.feedback_given",
+        events.GrievanceFeedbackGiven(grievance_id=gid, satisfied=False),
+        "intake",
+        gid,
+    )
+    slow.execute(
+        outbox.insert().values(
+            event_id=early.id,
+            type=early.type,
+            correlation_id=gid,
+            body=events.encode(early).decode(),
+            created_at=early.occurred_at,
+        )
+    )  # takes the lower seq
     later = emit(intake_rt, 1)  # commits first, with a higher seq
     relay.run_once()
     slow_tx.commit()
@@ -94,14 +111,18 @@ def test_a_row_committed_after_a_later_one_is_still_published(intake_rt):
 def test_an_event_nobody_listens_to_stays_unpublished_and_does_not_block_the_rest(intake_rt):
 
     with intake_rt.engine.begin() as conn:
-        conn.execute(outbox.insert().values(event_id=str(uuid.uuid4()), type="nobody.listens",
-                                            body="{}", created_at=clock.now()))
+        conn.execute(
+            outbox.insert().values(
+                event_id=str(uuid.uuid4()), type="nobody.listens", body="{}", created_at=clock.now()
+            )
+        )
     ids = emit(intake_rt, 3)
     relay = Relay(intake_rt.settings, intake_rt.engine, outbox)
     assert relay.run_once() == 3
     relay.publisher.close()
     assert sorted(routed_ids(intake_rt)) == sorted(ids)
     with intake_rt.engine.connect() as conn:
-        stuck = conn.execute(select(outbox.c.type, outbox.c.attempts)
-                             .where(outbox.c.published_at.is_(None))).all()
+        stuck = conn.execute(
+            select(outbox.c.type, outbox.c.attempts).where(outbox.c.published_at.is_(None))
+        ).all()
     assert [tuple(r) for r in stuck] == [("nobody.listens", 1)]

@@ -1,12 +1,14 @@
 """Delivering an event to a service's handlers as its consumer would, without a broker: one helper
 for every test that needs it."""
+
 from __future__ import annotations
 
 import importlib
+import uuid
 
 from sqlalchemy import func, select
 
-from shared import events
+from shared import clock, events
 from shared.bootstrap import Runtime
 from shared.uow import unit_of_work
 
@@ -15,13 +17,35 @@ for (_etype, _version), _model in events.PAYLOADS.items():
     _TYPE_OF.setdefault(_model, set()).add(_etype)
 
 
+def demand_submitted(**changes) -> events.GrievanceSubmitted:
+    """A ``grievance.submitted`` payload as intake makes it: an anonymous wage demand at E001 from the
+    web form, with ``changes``."""
+    fields = dict(
+        grievance_id=str(uuid.uuid4()),
+        tracking_code="ABCD-EFGH-JKMN",
+        enterprise_code="E001",
+        category="wages",
+        urgency="normal",
+        channel="web",
+        anonymous=True,
+        about_chair=False,
+        description="工资拖欠三个月 wages three months late",
+        submitted_at=clock.now(),
+    )
+    return events.GrievanceSubmitted(**(fields | changes))
+
+
 def outbox_of(rt: Runtime):
     """The service's outbox table (None for a service that publishes nothing)."""
     return getattr(importlib.import_module(f"services.{rt.settings.service}.models"), "outbox", None)
 
 
-def deliver(rt: Runtime, payload: events.Frozen, etype: str | None = None, producer: str = "test",
-            ) -> list[tuple[events.Envelope, events.Frozen]]:
+def deliver(
+    rt: Runtime,
+    payload: events.Frozen,
+    etype: str | None = None,
+    producer: str = "test",
+) -> list[tuple[events.Envelope, events.Frozen]]:
     """Hand ``payload`` to the service's handler, under a new event id and after the encoding round
     trip the broker makes, in one transaction; what the handler published through the outbox.
     ``etype`` is needed only where one payload model serves two event types."""
@@ -31,8 +55,11 @@ def deliver(rt: Runtime, payload: events.Frozen, etype: str | None = None, produ
     return handle(rt, *events.decode(events.encode(envelope)))
 
 
-def handle(rt: Runtime, envelope: events.Envelope, payload: events.Frozen,
-           ) -> list[tuple[events.Envelope, events.Frozen]]:
+def handle(
+    rt: Runtime,
+    envelope: events.Envelope,
+    payload: events.Frozen,
+) -> list[tuple[events.Envelope, events.Frozen]]:
     """Hand an event as it arrived to the service's handler table in one transaction (an event the
     service does not handle is ignored, as its consumer acks it); what the handler published."""
     handlers = importlib.import_module(f"services.{rt.settings.service}.handlers").HANDLERS
@@ -45,7 +72,9 @@ def handle(rt: Runtime, envelope: events.Envelope, payload: events.Frozen,
     return published(rt, after=since)
 
 
-def published(rt: Runtime, etype: str | None = None, after: int = 0) -> list[tuple[events.Envelope, events.Frozen]]:
+def published(
+    rt: Runtime, etype: str | None = None, after: int = 0
+) -> list[tuple[events.Envelope, events.Frozen]]:
     """The events in the service's outbox (of one type, after sequence number ``after``), in order."""
     outbox = outbox_of(rt)
     if outbox is None:

@@ -1,4 +1,5 @@
 """intake's test client and the small helpers its unit tests share (no broker, SQLite)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ DEMAND = {"enterprise_code": "E001", "category": "wages", "description": "工资
 def make_intake(sqlite_runtime, **overrides):
     """intake's test client on a fresh database holding active E001, E002 and inactive E900."""
     from services.intake.app import create_app
+
     rt = sqlite_runtime("intake", **overrides)
     seed_enterprises(rt, "E001", "E002")
     seed_enterprises(rt, "E900", active=False)
@@ -29,7 +31,8 @@ def post_json(client, body=None, headers=None, **demand):
 
 def count_rows(rt, table: str, **where) -> int:
     query = f"SELECT count(*) FROM {table}" + "".join(
-        f" {'AND' if i else 'WHERE'} {column} = :{column}" for i, column in enumerate(where))
+        f" {'AND' if i else 'WHERE'} {column} = :{column}" for i, column in enumerate(where)
+    )
     with rt.engine.connect() as conn:
         return conn.execute(sa.text(query), where).scalar()
 
@@ -41,13 +44,26 @@ def stored(rt, table: str) -> list[dict]:
 
 def grievance_id(rt, code: str) -> str:
     with rt.engine.connect() as conn:
-        return conn.execute(sa.text("SELECT id FROM grievances WHERE tracking_code = :c"), {"c": code}).scalar_one()
+        return conn.execute(
+            sa.text("SELECT id FROM grievances WHERE tracking_code = :c"), {"c": code}
+        ).scalar_one()
 
 
 def move(rt, code: str, to: str, at=None, note: str | None = None, **extra) -> None:
     """routing says the demand's case moved to ``to`` (``at`` defaults to now)."""
     from shared import events
+
     gid = grievance_id(rt, code)
-    deliver(rt, events.CaseStatusChanged(
-        case_id=gid, grievance_id=gid, to=to, public_note=note, actor_role="enterprise_chair",
-        at=at or clock.now(), **extra), producer="routing")
+    deliver(
+        rt,
+        events.CaseStatusChanged(
+            case_id=gid,
+            grievance_id=gid,
+            to=to,
+            public_note=note,
+            actor_role="enterprise_chair",
+            at=at or clock.now(),
+            **extra,
+        ),
+        producer="routing",
+    )

@@ -1,25 +1,27 @@
 """routing's test client on the demo directory, with a few cases, and staff tokens (no broker, SQLite)."""
-from __future__ import annotations
 
-import uuid
+from __future__ import annotations
 
 from sqlalchemy import select
 
-from shared import auth, clock, events
-
-from shared.uow import unit_of_work
+from harness.private import DEMO_DIRECTORY
 from services.routing import directory
 from services.routing.app import create_app
 from services.routing.models import cases, outbox
-from tests.conftest import DEMO_DIRECTORY
-from tests.support.events import deliver
+from shared import auth
+from shared.uow import unit_of_work
+from tests.support.events import deliver, demand_submitted
 
 SECRET = "k"
 # name → (enterprise, about the chair, category). In the demo directory E001 and E011 lie in C01,
 # E002 in C02, E030 (no chair) in C10.
-DEMANDS = {"e001": ("E001", False, "wages"), "e001-about-chair": ("E001", True, "harassment_discrimination"),
-           "e011": ("E011", False, "workplace"), "e002": ("E002", False, "wages"),
-           "e030": ("E030", False, "safety_health")}
+DEMANDS = {
+    "e001": ("E001", False, "wages"),
+    "e001-about-chair": ("E001", True, "harassment_discrimination"),
+    "e011": ("E011", False, "workplace"),
+    "e002": ("E002", False, "wages"),
+    "e030": ("E030", False, "safety_health"),
+}
 
 
 def as_(staff_id: str, role: str, org: str) -> dict:
@@ -38,14 +40,16 @@ ADMIN = as_("admin-1", "admin", "city")
 
 def submit(rt, enterprise: str, about_chair: bool = False, category: str = "wages") -> str:
     """Route one demand as routing's worker would; the new case's id."""
-    gid = str(uuid.uuid4())
-    g = events.GrievanceSubmitted(
-        grievance_id=gid, tracking_code="ABCD-EFGH-JKMN", enterprise_code=enterprise, category=category,
-        urgency="normal", channel="kiosk", anonymous=True, about_chair=about_chair,
-        description=f"诉求 {enterprise} 车间噪音", submitted_at=clock.now())
+    g = demand_submitted(
+        enterprise_code=enterprise,
+        category=category,
+        channel="kiosk",
+        about_chair=about_chair,
+        description=f"诉求 {enterprise} 车间噪音",
+    )
     deliver(rt, g, producer="intake")
     with rt.engine.connect() as conn:
-        return conn.execute(select(cases.c.id).where(cases.c.grievance_id == gid)).scalar_one()
+        return conn.execute(select(cases.c.id).where(cases.c.grievance_id == g.grievance_id)).scalar_one()
 
 
 def make_ledger(sqlite_runtime):
@@ -58,6 +62,8 @@ def make_ledger(sqlite_runtime):
     app.testing = True
     client = app.test_client()
     client.rt = rt
-    client.case_ids = {name: submit(rt, enterprise, about_chair, category)
-                       for name, (enterprise, about_chair, category) in DEMANDS.items()}
+    client.case_ids = {
+        name: submit(rt, enterprise, about_chair, category)
+        for name, (enterprise, about_chair, category) in DEMANDS.items()
+    }
     return client

@@ -1,4 +1,5 @@
 """Fixtures of the unit tests."""
+
 import pytest
 
 from tests.support.intake import make_intake

@@ -3,6 +3,7 @@
 `docker compose config` would check some of this, but the machine has no compose plugin; these
 checks read the files as data and need neither Docker nor the network.
 """
+
 from __future__ import annotations
 
 import json
@@ -109,34 +110,52 @@ def grafana_provisioned(kind: str, key: str) -> list[dict]:
 
 def test_compose_file_matches_the_compose_spec_schema():
     check = Path(sys.executable).parent / "check-jsonschema"
-    result = subprocess.run([check, "--builtin-schema", "vendor.compose-spec", "docker-compose.yml"],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [check, "--builtin-schema", "vendor.compose-spec", "docker-compose.yml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_depends_on_target_is_a_defined_service():
-    problems = [f"{name} depends on undefined {target!r}"
-                for name, service in services().items()
-                for target in service.get("depends_on", []) if target not in services()]
+    problems = [
+        f"{name} depends on undefined {target!r}"
+        for name, service in services().items()
+        for target in service.get("depends_on", [])
+        if target not in services()
+    ]
     assert not problems, problems
 
 
 def test_every_named_volume_is_declared_at_top_level():
     declared = compose().get("volumes") or {}
-    problems = [f"{name} mounts undeclared volume {source!r}"
-                for name, service in services().items()
-                for kind, source, _ in mounts(service)
-                if kind == "volume" and source and source not in declared]
+    problems = [
+        f"{name} mounts undeclared volume {source!r}"
+        for name, service in services().items()
+        for kind, source, _ in mounts(service)
+        if kind == "volume" and source and source not in declared
+    ]
     assert not problems, problems
 
 
 def test_every_bind_mounted_and_config_file_exists():
-    sources = [(name, source) for name, service in services().items()
-               for kind, source, _ in mounts(service) if kind == "bind"]
-    sources += [(f"{section} {key}", spec["file"]) for section in ("configs", "secrets")
-                for key, spec in (compose().get(section) or {}).items() if "file" in spec]
-    problems = [f"{owner}: {source} does not exist"
-                for owner, source in sources if not (ROOT / source).exists()]
+    sources = [
+        (name, source)
+        for name, service in services().items()
+        for kind, source, _ in mounts(service)
+        if kind == "bind"
+    ]
+    sources += [
+        (f"{section} {key}", spec["file"])
+        for section in ("configs", "secrets")
+        for key, spec in (compose().get(section) or {}).items()
+        if "file" in spec
+    ]
+    problems = [
+        f"{owner}: {source} does not exist" for owner, source in sources if not (ROOT / source).exists()
+    ]
     assert not problems, problems
 
 
@@ -153,10 +172,18 @@ def test_every_build_context_and_dockerfile_exists():
 
 def test_every_file_the_dockerfile_copies_and_the_commands_name_exists():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    copied = [arg for line in re.findall(r"^COPY\s+(.+)$", dockerfile, re.MULTILINE)
-              for arg in line.split()[:-1] if not arg.startswith("--") and arg != "."]
-    named = [arg for service in services().values() for arg in service.get("command", [])
-             if "/" in arg and not arg.startswith("/") and PurePosixPath(arg).suffix]
+    copied = [
+        arg
+        for line in re.findall(r"^COPY\s+(.+)$", dockerfile, re.MULTILINE)
+        for arg in line.split()[:-1]
+        if not arg.startswith("--") and arg != "."
+    ]
+    named = [
+        arg
+        for service in services().values()
+        for arg in service.get("command", [])
+        if "/" in arg and not arg.startswith("/") and PurePosixPath(arg).suffix
+    ]
     missing = [path for path in copied + named if not (ROOT / path).exists()]
     assert not missing, f"named by the Dockerfile or a command, but missing from the repository: {missing}"
 
@@ -165,8 +192,10 @@ def test_web_and_worker_of_each_service_share_a_metrics_volume_of_their_own():
     def metrics_volume(name: str) -> str | None:
         service = services()[name]
         directory = environment(service).get("PROMETHEUS_MULTIPROC_DIR")
-        return next((source for kind, source, target in mounts(service)
-                     if kind == "volume" and target == directory), None)
+        return next(
+            (source for kind, source, target in mounts(service) if kind == "volume" and target == directory),
+            None,
+        )
 
     apps = [name.removesuffix("-web") for name in services() if name.endswith("-web")]
     volumes = {app: (metrics_volume(f"{app}-web"), metrics_volume(f"{app}-worker")) for app in apps}
@@ -175,8 +204,11 @@ def test_web_and_worker_of_each_service_share_a_metrics_volume_of_their_own():
 
 
 def test_every_process_with_a_port_binds_all_interfaces_so_other_containers_reach_it():
-    bound = {name: environment(service).get("HOST") for name, service in services().items()
-             if "PORT" in environment(service)}
+    bound = {
+        name: environment(service).get("HOST")
+        for name, service in services().items()
+        if "PORT" in environment(service)
+    }
     assert bound and all(host == "0.0.0.0" for host in bound.values()), bound
 
 
@@ -192,12 +224,22 @@ def test_every_url_in_the_environment_names_a_service_listening_on_that_port():
 
 
 def test_every_database_url_names_a_database_the_init_script_creates():
-    scripts = [ROOT / source for kind, source, target in mounts(services()["postgres"])
-               if kind == "bind" and target.startswith("/docker-entrypoint-initdb.d")]
-    created = {match.lower() for script in scripts
-               for match in re.findall(r"CREATE DATABASE\s+\"?(\w+)", script.read_text(), re.IGNORECASE)}
-    wanted = {urlsplit(value).path.lstrip("/") for service in services().values()
-              for value in environment(service).values() if value.startswith("postgresql")}
+    scripts = [
+        ROOT / source
+        for kind, source, target in mounts(services()["postgres"])
+        if kind == "bind" and target.startswith("/docker-entrypoint-initdb.d")
+    ]
+    created = {
+        match.lower()
+        for script in scripts
+        for match in re.findall(r"CREATE DATABASE\s+\"?(\w+)", script.read_text(), re.IGNORECASE)
+    }
+    wanted = {
+        urlsplit(value).path.lstrip("/")
+        for service in services().values()
+        for value in environment(service).values()
+        if value.startswith("postgresql")
+    }
     assert wanted and wanted <= created, f"databases not created by {scripts}: {wanted - created}"
 
 
@@ -206,8 +248,11 @@ def test_every_prometheus_scrape_target_is_a_service_listening_on_that_port():
     problems = []
     for job in config["scrape_configs"]:
         # A probe job scrapes the relabelled __address__ (the exporter), which then reaches the target.
-        addresses = [rule["replacement"] for rule in job.get("relabel_configs", [])
-                     if rule.get("target_label") == "__address__"]
+        addresses = [
+            rule["replacement"]
+            for rule in job.get("relabel_configs", [])
+            if rule.get("target_label") == "__address__"
+        ]
         addresses += [target for static in job.get("static_configs", []) for target in static["targets"]]
         problems += [problem for address in addresses for problem in unreachable(address, job["job_name"])]
     assert not problems, problems
@@ -232,8 +277,10 @@ def test_grafana_datasources_point_at_a_service_listening_on_that_port():
 
 def test_grafana_dashboards_parse_and_use_provisioned_datasources():
     uids = {source.get("uid") for source in grafana_provisioned("datasources", "datasources")}
-    folders = [host_path("grafana", provider["options"]["path"])
-               for provider in grafana_provisioned("dashboards", "providers")]
+    folders = [
+        host_path("grafana", provider["options"]["path"])
+        for provider in grafana_provisioned("dashboards", "providers")
+    ]
     files = [file for folder in folders for file in sorted(folder.glob("*.json"))]
     assert files, f"no dashboard JSON in {folders}"
     home = environment(services()["grafana"]).get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH")
@@ -246,14 +293,21 @@ def test_grafana_dashboards_parse_and_use_provisioned_datasources():
             raise AssertionError(f"{file} is not valid JSON: {exc}") from None
         for panel in dashboard["panels"]:
             refs = [panel.get("datasource"), *(target.get("datasource") for target in panel["targets"])]
-            problems += [f"{file.name}: panel {panel['title']!r} uses datasource {ref['uid']!r}"
-                         for ref in refs if isinstance(ref, dict) and ref.get("uid") not in uids]
+            problems += [
+                f"{file.name}: panel {panel['title']!r} uses datasource {ref['uid']!r}"
+                for ref in refs
+                if isinstance(ref, dict) and ref.get("uid") not in uids
+            ]
     assert not problems, problems
 
 
 def test_no_two_services_publish_the_same_host_port():
-    published = [(host_port, name) for name, service in services().items()
-                 for host_port, _ in port_mappings(service) if host_port]
+    published = [
+        (host_port, name)
+        for name, service in services().items()
+        for host_port, _ in port_mappings(service)
+        if host_port
+    ]
     owners = {port: [name for p, name in published if p == port] for port, _ in published}
     shared = {port: names for port, names in owners.items() if len(names) > 1}
     assert not shared, f"host ports published by more than one service: {shared}"

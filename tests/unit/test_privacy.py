@@ -4,6 +4,7 @@ One named demand goes through intake's submit path, then routing's, reports' and
 handlers as the broker would deliver them, and notify's dispatcher (its SMTP server down, so
 that failures are logged); the logs and the tables are then searched for it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,14 +13,15 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from shared import events
-from shared.uow import unit_of_work
+from harness.private import DEMO_DIRECTORY, free_port
 from services.intake import grievances
 from services.intake.schemas import GrievanceIn
 from services.notify.dispatcher import Dispatcher
 from services.routing import directory
 from services.routing.models import outbox as routing_outbox
-from tests.conftest import DEMO_DIRECTORY, free_port, seed_enterprises
+from shared import events
+from shared.uow import unit_of_work
+from tests.conftest import seed_enterprises
 from tests.support.events import handle, published
 
 MARK = uuid.uuid4().hex
@@ -29,11 +31,20 @@ PHONE_DIGITS = "139" + str(int(MARK[:12], 16))[-8:].zfill(8)
 PHONE = f"+86 {PHONE_DIGITS}"
 EMAIL = f"worker-{MARK[:12]}@example.org"
 CONTACT = (NAME, PHONE, PHONE_DIGITS, EMAIL)
+
+
 def named_demand() -> GrievanceIn:
-    return GrievanceIn.model_validate({
-        "enterprise_code": "E001", "category": "harassment_discrimination", "description": DESCRIPTION,
-        "channel": "web", "anonymous": False, "about_chair": True,
-        "contact": {"name": NAME, "phone": PHONE, "email": EMAIL}})
+    return GrievanceIn.model_validate(
+        {
+            "enterprise_code": "E001",
+            "category": "harassment_discrimination",
+            "description": DESCRIPTION,
+            "channel": "web",
+            "anonymous": False,
+            "about_chair": True,
+            "contact": {"name": NAME, "phone": PHONE, "email": EMAIL},
+        }
+    )
 
 
 def consume(rt, delivered: list[tuple[events.Envelope, events.Frozen]]) -> None:
@@ -94,15 +105,21 @@ def test_the_demand_went_all_the_way(services):
 def test_no_log_record_holds_the_description_or_the_contact(services, caplog):
     records = caplog.get_records("setup")  # the fixture ran the pipeline
     assert any("capture probe" in r.getMessage() for r in records)  # the capture does work
-    leaks = {record_text(r)[:300]: found((DESCRIPTION, MARK, *CONTACT), record_text(r))
-             for r in records if found((DESCRIPTION, MARK, *CONTACT), record_text(r))}
+    leaks = {
+        record_text(r)[:300]: found((DESCRIPTION, MARK, *CONTACT), record_text(r))
+        for r in records
+        if found((DESCRIPTION, MARK, *CONTACT), record_text(r))
+    }
     assert leaks == {}
 
 
 @pytest.mark.parametrize("service", ["routing", "reports"])
 def test_no_table_outside_intake_and_notify_holds_the_contact(services, service):
-    leaks = {table: found(CONTACT, text) for table, text in rows_text(services[service]).items()
-             if found(CONTACT, text)}
+    leaks = {
+        table: found(CONTACT, text)
+        for table, text in rows_text(services[service]).items()
+        if found(CONTACT, text)
+    }
     assert leaks == {}
 
 

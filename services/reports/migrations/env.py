@@ -1,4 +1,4 @@
-from shared.migrate import run_env
 from services.reports.models import metadata
+from shared.migrate import run_env
 
 run_env(metadata)

@@ -2,13 +2,15 @@
 
 Each test has its own SQLite database and an AMQP URL pointing at a closed port (no broker).
 """
+
 from __future__ import annotations
 
 import json
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from services.intake import tracking
 from tests.support.intake import DEMAND, URL, count_rows, make_intake, post_json, stored
@@ -60,7 +62,10 @@ def test_named_demand_stores_the_contact_and_shares_it_only_in_its_own_event(int
     assert response.status_code == 201
     [row] = stored(rt, "grievances")
     assert (row["contact_name"], row["contact_phone"], row["contact_email"]) == (
-        CONTACT["name"], CONTACT["phone"], CONTACT["email"])
+        CONTACT["name"],
+        CONTACT["phone"],
+        CONTACT["email"],
+    )
     submitted, shared = stored(rt, "outbox")
     assert (submitted["type"], shared["type"]) == ("grievance.submitted", "grievance.contact_shared")
     for value in CONTACT.values():
@@ -71,8 +76,17 @@ def test_named_demand_stores_the_contact_and_shares_it_only_in_its_own_event(int
 
 def test_form_encoded_anonymous_demand_is_accepted_with_empty_contact_fields(intake):
     client, rt = intake
-    response = client.post(URL, data={**DEMAND, "anonymous": "true", "about_chair": "on",
-                                      "contact_name": "", "contact_phone": " ", "contact_email": ""})
+    response = client.post(
+        URL,
+        data={
+            **DEMAND,
+            "anonymous": "true",
+            "about_chair": "on",
+            "contact_name": "",
+            "contact_phone": " ",
+            "contact_email": "",
+        },
+    )
 
     assert response.status_code == 201
     [row] = stored(rt, "grievances")
@@ -82,8 +96,16 @@ def test_form_encoded_anonymous_demand_is_accepted_with_empty_contact_fields(int
 
 def test_form_encoded_named_demand_groups_the_contact_fields(intake):
     client, rt = intake
-    response = client.post(URL, data={**DEMAND, "anonymous": "false", "contact_name": "李四",
-                                      "contact_phone": "13800138000", "contact_email": "lisi@example.com"})
+    response = client.post(
+        URL,
+        data={
+            **DEMAND,
+            "anonymous": "false",
+            "contact_name": "李四",
+            "contact_phone": "13800138000",
+            "contact_email": "lisi@example.com",
+        },
+    )
 
     assert response.status_code == 201
     [row] = stored(rt, "grievances")
@@ -134,8 +156,9 @@ def test_repeated_idempotency_key_with_another_body_is_a_conflict(intake):
     assert count_rows(rt, "grievances") == 1
 
 
-@pytest.mark.parametrize("key", ["k" * 201, "", "clé-1", "tab\tkey"], ids=["too-long", "empty", "non-ascii",
-                                                                          "control"])
+@pytest.mark.parametrize(
+    "key", ["k" * 201, "", "clé-1", "tab\tkey"], ids=["too-long", "empty", "non-ascii", "control"]
+)
 def test_malformed_idempotency_key_is_refused_before_anything_is_stored(intake, key):
     client, rt = intake
     assert_error(post_json(client, headers={"Idempotency-Key": key}), 400, "malformed")
@@ -143,19 +166,33 @@ def test_malformed_idempotency_key_is_refused_before_anything_is_stored(intake, 
 
 
 # -- bad input: the right status, the one error shape, nothing written ------------------------------
-@pytest.mark.parametrize("data, content_type, status", [
-    ('{"enterprise_code": "E001",', "application/json", 400),
-    ("not json at all", "application/json", 400),
-    (json.dumps(DEMAND), "text/plain", 415),
-    (json.dumps(DEMAND), None, 415),
-    ('{"description": "' + "x" * 70_000 + '"}', "application/json", 413),
-    ("[1, 2]", "application/json", 422),
-    ('"a string"', "application/json", 422),
-    ("42", "application/json", 422),
-    ("true", "application/json", 422),
-    ("null", "application/json", 422),
-], ids=["truncated-json", "not-json", "text-plain", "no-media-type", "too-large", "array", "string",
-        "number", "boolean", "null"])
+@pytest.mark.parametrize(
+    "data, content_type, status",
+    [
+        ('{"enterprise_code": "E001",', "application/json", 400),
+        ("not json at all", "application/json", 400),
+        (json.dumps(DEMAND), "text/plain", 415),
+        (json.dumps(DEMAND), None, 415),
+        ('{"description": "' + "x" * 70_000 + '"}', "application/json", 413),
+        ("[1, 2]", "application/json", 422),
+        ('"a string"', "application/json", 422),
+        ("42", "application/json", 422),
+        ("true", "application/json", 422),
+        ("null", "application/json", 422),
+    ],
+    ids=[
+        "truncated-json",
+        "not-json",
+        "text-plain",
+        "no-media-type",
+        "too-large",
+        "array",
+        "string",
+        "number",
+        "boolean",
+        "null",
+    ],
+)
 def test_body_that_is_not_a_json_object_is_refused(intake, data, content_type, status):
     client, rt = intake
     response = client.post(URL, data=data, content_type=content_type)
@@ -184,14 +221,30 @@ def test_fields_of_the_wrong_type_are_each_named(intake):
     assert_nothing_written(rt)
 
 
-@pytest.mark.parametrize("field, value", [
-    ("category", "noise"), ("channel", "fax"), ("urgency", "very"), ("urgency", None),
-    ("about_chair", "false"), ("workshop", 3), ("enterprise_code", 1),
-    ("description", "四个字。"), ("description", "   abcd   "), ("description", "x" * 5001),
-    ("description", "a\x00bcdefg"), ("description", "abc\x1bdefg"), ("description", "abc\x7fdefg"),
-    ("description", "abc\u2028defg"), ("workshop", "a\x00b"), ("workshop", "一车间\n二车间"),
-    ("workshop", "w" * 101), ("workshop", ""),
-], ids=lambda v: repr(v)[:20])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("category", "noise"),
+        ("channel", "fax"),
+        ("urgency", "very"),
+        ("urgency", None),
+        ("about_chair", "false"),
+        ("workshop", 3),
+        ("enterprise_code", 1),
+        ("description", "四个字。"),
+        ("description", "   abcd   "),
+        ("description", "x" * 5001),
+        ("description", "a\x00bcdefg"),
+        ("description", "abc\x1bdefg"),
+        ("description", "abc\x7fdefg"),
+        ("description", "abc\u2028defg"),
+        ("workshop", "a\x00b"),
+        ("workshop", "一车间\n二车间"),
+        ("workshop", "w" * 101),
+        ("workshop", ""),
+    ],
+    ids=lambda v: repr(v)[:20],
+)
 def test_invalid_field_value_is_refused_on_that_field(intake, field, value):
     client, rt = intake
     error = assert_error(post_json(client, **{field: value}), 422, "invalid_fields")
@@ -214,16 +267,27 @@ def test_unknown_extra_field_is_refused_on_that_field(intake):
     assert_nothing_written(rt)
 
 
-@pytest.mark.parametrize("demand", [
-    {"anonymous": True, "contact": {"phone": "13800138000"}},
-    {"contact": {"email": "a@example.com"}},
-    {"anonymous": False},
-    {"anonymous": False, "contact": {"name": "李四"}},
-    {"anonymous": False, "contact": {"phone": "call me"}},
-    {"anonymous": False, "contact": {"email": "not-an-email"}},
-    {"anonymous": False, "contact": {"phone": "13800138000", "wechat": "x"}},
-], ids=["anonymous-with-contact", "default-anonymous-with-contact", "named-without-contact",
-        "named-without-phone-or-email", "bad-phone", "bad-email", "extra-contact-field"])
+@pytest.mark.parametrize(
+    "demand",
+    [
+        {"anonymous": True, "contact": {"phone": "13800138000"}},
+        {"contact": {"email": "a@example.com"}},
+        {"anonymous": False},
+        {"anonymous": False, "contact": {"name": "李四"}},
+        {"anonymous": False, "contact": {"phone": "call me"}},
+        {"anonymous": False, "contact": {"email": "not-an-email"}},
+        {"anonymous": False, "contact": {"phone": "13800138000", "wechat": "x"}},
+    ],
+    ids=[
+        "anonymous-with-contact",
+        "default-anonymous-with-contact",
+        "named-without-contact",
+        "named-without-phone-or-email",
+        "bad-phone",
+        "bad-email",
+        "extra-contact-field",
+    ],
+)
 def test_contact_that_breaks_the_anonymity_rules_is_refused_on_contact(intake, demand):
     client, rt = intake
     error = assert_error(post_json(client, **demand), 422, "invalid_fields")
@@ -231,9 +295,17 @@ def test_contact_that_breaks_the_anonymity_rules_is_refused_on_contact(intake, d
     assert_nothing_written(rt)
 
 
-@pytest.mark.parametrize("code", [
-    "E404", "E900", "e001", "E001' OR '1'='1", "E001; DROP TABLE grievances;--",
-], ids=["unknown", "inactive", "wrong-case", "sql-or", "sql-drop"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "E404",
+        "E900",
+        "e001",
+        "E001' OR '1'='1",
+        "E001; DROP TABLE grievances;--",
+    ],
+    ids=["unknown", "inactive", "wrong-case", "sql-or", "sql-drop"],
+)
 def test_enterprise_code_that_is_not_an_active_enterprise_is_refused(intake, code):
     client, rt = intake
     error = assert_error(post_json(client, enterprise_code=code), 422, "invalid_fields")
@@ -245,18 +317,32 @@ def test_enterprise_code_that_is_not_an_active_enterprise_is_refused(intake, cod
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=10)
-FIELD_NAMES = st.sampled_from(["enterprise_code", "category", "description", "channel", "urgency",
-                               "anonymous", "about_chair", "workshop", "contact"])
-BODIES = (JSON_VALUES
-          | st.dictionaries(FIELD_NAMES | st.text(max_size=10), JSON_VALUES, max_size=6)
-          | st.dictionaries(FIELD_NAMES, JSON_VALUES, max_size=3).map(lambda over: {**DEMAND, **over}))
+    max_leaves=10,
+)
+FIELD_NAMES = st.sampled_from(
+    [
+        "enterprise_code",
+        "category",
+        "description",
+        "channel",
+        "urgency",
+        "anonymous",
+        "about_chair",
+        "workshop",
+        "contact",
+    ]
+)
+BODIES = (
+    JSON_VALUES
+    | st.dictionaries(FIELD_NAMES | st.text(max_size=10), JSON_VALUES, max_size=6)
+    | st.dictionaries(FIELD_NAMES, JSON_VALUES, max_size=3).map(lambda over: {**DEMAND, **over})
+)
 
 
 @settings(deadline=None, max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=BODIES)
 def test_any_json_body_gets_a_deliberate_answer_never_a_server_error(intake, body):
-    client, rt = intake
+    client, _rt = intake
     response = client.post(URL, data=json.dumps(body), content_type="application/json")
     assert response.status_code in {201} | ERROR_STATUSES
     if response.status_code != 201:
@@ -279,10 +365,16 @@ def test_error_messages_are_english_when_the_client_asks(intake):
     assert error["fields"]["description"] == "Too short: at least 5 characters."
 
 
-@pytest.mark.parametrize("field, value", [
-    ("description", "MARKER-7f3a9 " * 500), ("category", "MARKER-7f3a9"), ("workshop", "MARKER-7f3a9\x00"),
-    ("enterprise_code", "MARKER-7f3a9!"), ("contact", {"email": "MARKER-7f3a9"}),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("description", "MARKER-7f3a9 " * 500),
+        ("category", "MARKER-7f3a9"),
+        ("workshop", "MARKER-7f3a9\x00"),
+        ("enterprise_code", "MARKER-7f3a9!"),
+        ("contact", {"email": "MARKER-7f3a9"}),
+    ],
+)
 def test_field_errors_never_echo_the_submitted_value(intake, field, value):
     client, _ = intake
     response = post_json(client, **{field: value})
@@ -303,7 +395,11 @@ def test_status_shows_registered_with_its_timeline_in_chinese(intake):
     body = client.get(f"{URL}/{code}").get_json()
 
     assert (body["tracking_code"], body["status"], body["status_label"]) == (code, "registered", "已挂号")
-    assert (body["category"], body["category_label"], body["enterprise_name"]) == ("wages", "工资报酬", "企业E001")
+    assert (body["category"], body["category_label"], body["enterprise_name"]) == (
+        "wages",
+        "工资报酬",
+        "企业E001",
+    )
     assert [(s["status"], s["label"]) for s in body["timeline"]] == [("registered", "已挂号")]
 
 
@@ -346,9 +442,13 @@ def test_valid_code_of_no_demand_is_not_found(intake):
 
 def test_status_never_shows_description_workshop_or_contact(intake):
     client, _ = intake
-    code = submitted_code(client, description="SECRET-DESCRIPTION 噪声", workshop="SECRET-WORKSHOP",
-                          anonymous=False, contact={"name": "SECRET-NAME", "phone": "13900000001",
-                                                    "email": "secret@example.com"})
+    code = submitted_code(
+        client,
+        description="SECRET-DESCRIPTION 噪声",
+        workshop="SECRET-WORKSHOP",
+        anonymous=False,
+        contact={"name": "SECRET-NAME", "phone": "13900000001", "email": "secret@example.com"},
+    )
     response = client.get(f"{URL}/{code}")
 
     assert response.status_code == 200
@@ -365,7 +465,8 @@ def test_enterprises_lists_only_the_active_ones_with_code_name_and_county(intake
     assert response.status_code == 200
     assert response.get_json()["enterprises"] == [
         {"code": "E001", "name": "企业E001", "county": "城关区"},
-        {"code": "E002", "name": "企业E002", "county": "城关区"}]
+        {"code": "E002", "name": "企业E002", "county": "城关区"},
+    ]
 
 
 # -- health, readiness, metrics, OpenAPI ------------------------------------------------------------------

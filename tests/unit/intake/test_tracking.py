@@ -1,4 +1,5 @@
 """Tracking codes (DESIGN §4): unguessable, no look-alike symbols, a check symbol that catches typos."""
+
 from __future__ import annotations
 
 import math
@@ -27,14 +28,14 @@ def substitutions(raw: str):
     for i, original in enumerate(raw):
         for other in tracking.ALPHABET:
             if other != original:
-                yield raw[:i] + other + raw[i + 1:]
+                yield raw[:i] + other + raw[i + 1 :]
 
 
 def transpositions(raw: str):
     """Every code made by swapping two neighbouring, different symbols of ``raw``."""
     for i in range(len(raw) - 1):
         if raw[i] != raw[i + 1]:
-            yield raw[:i] + raw[i + 1] + raw[i] + raw[i + 2:]
+            yield raw[:i] + raw[i + 1] + raw[i] + raw[i + 2 :]
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +69,17 @@ def test_generated_code_is_its_own_normal_form(sample_codes):
     assert all(tracking.normalize(code) == code for code in sample_codes)
 
 
-@pytest.mark.parametrize("typed", [
-    lambda code: code.lower(),
-    lambda code: symbols(code),
-    lambda code: symbols(code).lower(),
-    lambda code: " ".join(code.split("-")),
-    lambda code: f"  {code[:2]} {code[2:]}  ",
-], ids=["lowercase", "no-dashes", "lowercase-no-dashes", "spaces-for-dashes", "stray-spaces"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda code: code.lower(),
+        lambda code: symbols(code),
+        lambda code: symbols(code).lower(),
+        lambda code: " ".join(code.split("-")),
+        lambda code: f"  {code[:2]} {code[2:]}  ",
+    ],
+    ids=["lowercase", "no-dashes", "lowercase-no-dashes", "spaces-for-dashes", "stray-spaces"],
+)
 def test_normalize_accepts_the_code_as_people_type_it(typed):
     code = tracking.new()
     assert tracking.normalize(typed(code)) == code
@@ -86,14 +91,22 @@ def test_normalize_refuses_what_is_not_a_code(text):
 
 
 def test_check_symbol_catches_every_single_symbol_substitution(sample_codes):
-    missed = [(code, shown(wrong)) for code in sample_codes
-              for wrong in substitutions(symbols(code)) if tracking.normalize(wrong) is not None]
+    missed = [
+        (code, shown(wrong))
+        for code in sample_codes
+        for wrong in substitutions(symbols(code))
+        if tracking.normalize(wrong) is not None
+    ]
     assert missed == []
 
 
 def test_check_symbol_catches_every_adjacent_transposition(sample_codes):
-    missed = [(code, shown(wrong)) for code in sample_codes
-              for wrong in transpositions(symbols(code)) if tracking.normalize(wrong) is not None]
+    missed = [
+        (code, shown(wrong))
+        for code in sample_codes
+        for wrong in transpositions(symbols(code))
+        if tracking.normalize(wrong) is not None
+    ]
     assert missed == []
 
 

@@ -1,21 +1,21 @@
 """notify: what it queues for which event, and how the dispatcher sends, retries and gives up."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from shared import clock, events
-
-from shared.i18n import both, translate
+from harness.private import free_port
 from services.notify.dispatcher import Dispatcher
-from services.notify.models import notifications, outbox
+from services.notify.models import notifications
+from shared import clock, events
+from shared.i18n import both, translate
 from tests.support.events import deliver, payloads
-from tests.conftest import free_port
 
 CHAIR_EMAIL = "chair.e001@example.org"
 WORKER_EMAIL = "worker-4411@example.org"
@@ -28,7 +28,7 @@ class Inbox:
     def __init__(self):
         self.received = []
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.received.append(envelope)
         return "250 OK"
 
@@ -44,29 +44,55 @@ def smtp_server():
 
 def as_utc(value: datetime) -> datetime:
     """A stored time as UTC; SQLite hands times back naive (a separate test covers that in routing)."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def assigned(case_id: str | None = None, assignee_id: str = "e001-chair",
-             email: str | None = CHAIR_EMAIL) -> events.CaseAssigned:
+def assigned(
+    case_id: str | None = None, assignee_id: str = "e001-chair", email: str | None = CHAIR_EMAIL
+) -> events.CaseAssigned:
     now = clock.now()
     return events.CaseAssigned(
-        case_id=case_id or str(uuid.uuid4()), grievance_id=str(uuid.uuid4()), level=0,
-        assignee=events.Assignee(id=assignee_id, name="王建国", role="enterprise_chair", org_code="E001",
-                                 email=email),
-        accept_due=now + timedelta(days=2), resolve_due=now + timedelta(days=15), enterprise_code="E001",
-        category="workplace", urgency="normal", assigned_at=now)
+        case_id=case_id or str(uuid.uuid4()),
+        grievance_id=str(uuid.uuid4()),
+        level=0,
+        assignee=events.Assignee(
+            id=assignee_id, name="王建国", role="enterprise_chair", org_code="E001", email=email
+        ),
+        accept_due=now + timedelta(days=2),
+        resolve_due=now + timedelta(days=15),
+        enterprise_code="E001",
+        category="workplace",
+        urgency="normal",
+        assigned_at=now,
+    )
 
 
 def contact(email: str | None = WORKER_EMAIL) -> events.GrievanceContactShared:
-    return events.GrievanceContactShared(grievance_id=str(uuid.uuid4()), tracking_code=TRACKING_CODE,
-                                         name="李四", email=email, phone="13900000000")
+    return events.GrievanceContactShared(
+        grievance_id=str(uuid.uuid4()),
+        tracking_code=TRACKING_CODE,
+        name="李四",
+        email=email,
+        phone="13900000000",
+    )
 
 
-def changed(grievance_id: str, to: str, note: str | None = None, before: str = "in_progress",
-            at: datetime | None = None) -> events.CaseStatusChanged:
-    return events.CaseStatusChanged(case_id=str(uuid.uuid4()), grievance_id=grievance_id, from_=before, to=to,
-                                    public_note=note, actor_role="enterprise_chair", at=at or clock.now())
+def changed(
+    grievance_id: str,
+    to: str,
+    note: str | None = None,
+    before: str = "in_progress",
+    at: datetime | None = None,
+) -> events.CaseStatusChanged:
+    return events.CaseStatusChanged(
+        case_id=str(uuid.uuid4()),
+        grievance_id=grievance_id,
+        from_=before,
+        to=to,
+        public_note=note,
+        actor_role="enterprise_chair",
+        at=at or clock.now(),
+    )
 
 
 def queued(rt) -> list:
@@ -96,8 +122,12 @@ def test_case_assigned_queues_one_notification_even_when_handled_twice(sqlite_ru
     deliver(rt, event)
     deliver(rt, event)
     [row] = queued(rt)
-    assert (row.kind, row.case_id, row.recipient, row.status) == ("case_assigned", event.case_id,
-                                                                   CHAIR_EMAIL, "pending")
+    assert (row.kind, row.case_id, row.recipient, row.status) == (
+        "case_assigned",
+        event.case_id,
+        CHAIR_EMAIL,
+        "pending",
+    )
 
 
 def test_reassigned_case_notifies_the_new_assignee_too(sqlite_runtime):
@@ -133,7 +163,9 @@ def test_a_named_worker_hears_of_the_answer_once(sqlite_runtime, to, note):
     rows = [r for r in queued(rt) if r.kind == "worker_answer"]
     assert len(rows) == 1 and rows[0].recipient == WORKER_EMAIL
     assert TRACKING_CODE in rows[0].subject and note in rows[0].body
-    assert (f"/s/{TRACKING_CODE}" in rows[0].body) and (("whether it is resolved" in rows[0].body) == (to == "resolved"))
+    assert (f"/s/{TRACKING_CODE}" in rows[0].body) and (
+        ("whether it is resolved" in rows[0].body) == (to == "resolved")
+    )
 
 
 def test_a_second_resolution_after_reopening_is_sent_too(sqlite_runtime):
@@ -145,8 +177,10 @@ def test_a_second_resolution_after_reopening_is_sent_too(sqlite_runtime):
     assert len([r for r in queued(rt) if r.kind == "worker_answer"]) == 2
 
 
-@pytest.mark.parametrize("to,before", [("accepted", "assigned"), ("in_progress", "accepted"),
-                                       ("closed", "resolved"), ("resolved", "resolved")])
+@pytest.mark.parametrize(
+    "to,before",
+    [("accepted", "assigned"), ("in_progress", "accepted"), ("closed", "resolved"), ("resolved", "resolved")],
+)
 def test_other_steps_send_the_worker_nothing(sqlite_runtime, to, before):
     rt = sqlite_runtime("notify")
     worker = contact()

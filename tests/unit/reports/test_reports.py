@@ -1,22 +1,23 @@
 """reports: facts folded from events in any order, the summary with its period, metrics and the API."""
+
 from __future__ import annotations
 
 import itertools
 import uuid
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from shared import auth, events
-from shared.clock import CST
 from services.reports import summary as summaries
 from services.reports.app import FactsCollector, create_app
 from services.reports.models import facts
+from shared import auth, events
+from shared.clock import CST
 from tests.support.events import deliver
 
-T0 = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 ENTERPRISES = {"E001": ("C01", "城关区"), "E002": ("C02", "高新区"), "E003": ("C01", "城关区")}
 
 
@@ -28,42 +29,70 @@ def apply(rt, *payloads: events.Frozen) -> None:
 
 def cst(day: date, hour: int = 10) -> datetime:
     """A time of day in China, in UTC as every producer writes its times."""
-    return datetime.combine(day, time(hour), CST).astimezone(timezone.utc)
+    return datetime.combine(day, time(hour), CST).astimezone(UTC)
 
 
-def submitted(gid: str, at: datetime = T0, enterprise: str = "E001", category: str = "wages",
-              channel: str = "kiosk") -> events.GrievanceSubmitted:
+def submitted(
+    gid: str, at: datetime = T0, enterprise: str = "E001", category: str = "wages", channel: str = "kiosk"
+) -> events.GrievanceSubmitted:
     return events.GrievanceSubmitted(
-        grievance_id=gid, tracking_code="ABCD-EFGH-JKMN", enterprise_code=enterprise, category=category,
-        urgency="normal", channel=channel, anonymous=True, about_chair=False,
-        description="车间噪音太大 the workshop is too loud", submitted_at=at)
+        grievance_id=gid,
+        tracking_code="ABCD-EFGH-JKMN",
+        enterprise_code=enterprise,
+        category=category,
+        urgency="normal",
+        channel=channel,
+        anonymous=True,
+        about_chair=False,
+        description="车间噪音太大 the workshop is too loud",
+        submitted_at=at,
+    )
 
 
 def assigned(gid: str, at: datetime) -> events.CaseAssigned:
     return events.CaseAssigned(
-        case_id=f"case-{gid}", grievance_id=gid, level=0, accept_due=at + timedelta(days=2),
-        resolve_due=at + timedelta(days=15), assigned_at=at,
-        assignee=events.Assignee(id="e001-chair", name="王建国", role="enterprise_chair", org_code="E001"))
+        case_id=f"case-{gid}",
+        grievance_id=gid,
+        level=0,
+        accept_due=at + timedelta(days=2),
+        resolve_due=at + timedelta(days=15),
+        assigned_at=at,
+        assignee=events.Assignee(id="e001-chair", name="王建国", role="enterprise_chair", org_code="E001"),
+    )
 
 
 def changed(gid: str, before: str, after: str, at: datetime) -> events.CaseStatusChanged:
-    return events.CaseStatusChanged(case_id=f"case-{gid}", grievance_id=gid, from_=before, to=after, at=at,
-                                    actor_role="enterprise_chair")
+    return events.CaseStatusChanged(
+        case_id=f"case-{gid}", grievance_id=gid, from_=before, to=after, at=at, actor_role="enterprise_chair"
+    )
 
 
 def life(gid: str, *statuses: str, start: datetime = T0, **submission) -> list[events.Frozen]:
     """A demand's events in the order they happened: submitted, assigned, then each status given."""
     steps = [submitted(gid, start, **submission), assigned(gid, start + timedelta(minutes=1))]
     path = ["assigned", *statuses]
-    steps += [changed(gid, before, after, start + timedelta(hours=i + 1))
-              for i, (before, after) in enumerate(zip(path, path[1:]))]
+    steps += [
+        changed(gid, before, after, start + timedelta(hours=i + 1))
+        for i, (before, after) in enumerate(itertools.pairwise(path))
+    ]
     return steps
 
 
 def seed_enterprises(rt) -> None:
-    apply(rt, *(events.EnterpriseUpdated(code=code, name=f"企业{code}", county_code=county, county_name=name,
-                                         active=True, has_chair=True)
-                for code, (county, name) in ENTERPRISES.items()))
+    apply(
+        rt,
+        *(
+            events.EnterpriseUpdated(
+                code=code,
+                name=f"企业{code}",
+                county_code=county,
+                county_name=name,
+                active=True,
+                has_chair=True,
+            )
+            for code, (county, name) in ENTERPRISES.items()
+        ),
+    )
 
 
 def fact(rt, gid: str):
@@ -107,7 +136,7 @@ def test_late_status_change_does_not_roll_the_status_back(reports):
 def test_every_order_of_a_demands_events_ends_with_its_last_status(reports):
     orders = list(itertools.permutations(range(5)))
     gids = [new_id() for _ in orders]
-    for gid, order in zip(gids, orders):
+    for gid, order in zip(gids, orders, strict=True):
         steps = life(gid, "accepted", "in_progress", "resolved")
         apply(reports, *(steps[i] for i in order))
     assert {fact(reports, gid).status for gid in gids} == {"resolved"}
@@ -116,8 +145,15 @@ def test_every_order_of_a_demands_events_ends_with_its_last_status(reports):
 def test_supervision_level_never_falls(reports):
     gid = new_id()
     apply(reports, *life(gid))
-    apply(reports, *(events.CaseSupervisionRaised(case_id=f"case-{gid}", grievance_id=gid, level=level,
-                                                  reason="overdue") for level in (2, 1)))
+    apply(
+        reports,
+        *(
+            events.CaseSupervisionRaised(
+                case_id=f"case-{gid}", grievance_id=gid, level=level, reason="overdue"
+            )
+            for level in (2, 1)
+        ),
+    )
     assert fact(reports, gid).supervision_level == 2
 
 
@@ -125,15 +161,33 @@ def test_supervision_level_never_falls(reports):
 @pytest.fixture
 def ledger(reports):
     """Four demands in March and April 2026 (China time), and a fifth whose submission never came."""
-    apply(reports,
-          *life(new_id(), start=cst(date(2026, 3, 10))),
-          *life(new_id(), "accepted", "in_progress", "resolved", start=cst(date(2026, 3, 20)),
-                category="workplace", channel="web"),
-          # 01:00 on 1 April in China is still 31 March in UTC.
-          submitted(new_id(), cst(date(2026, 4, 1), hour=1), enterprise="E002"),
-          *life(new_id(), "accepted", "in_progress", "resolved", "closed", start=cst(date(2026, 4, 15)),
-                enterprise="E003", category="safety_health", channel="forum"),
-          assigned(new_id(), cst(date(2026, 4, 2))))
+    apply(
+        reports,
+        *life(new_id(), start=cst(date(2026, 3, 10))),
+        *life(
+            new_id(),
+            "accepted",
+            "in_progress",
+            "resolved",
+            start=cst(date(2026, 3, 20)),
+            category="workplace",
+            channel="web",
+        ),
+        # 01:00 on 1 April in China is still 31 March in UTC.
+        submitted(new_id(), cst(date(2026, 4, 1), hour=1), enterprise="E002"),
+        *life(
+            new_id(),
+            "accepted",
+            "in_progress",
+            "resolved",
+            "closed",
+            start=cst(date(2026, 4, 15)),
+            enterprise="E003",
+            category="safety_health",
+            channel="forum",
+        ),
+        assigned(new_id(), cst(date(2026, 4, 2))),
+    )
     return reports
 
 
@@ -147,10 +201,15 @@ def test_summary_counts_by_status_category_and_channel(ledger):
 
 def test_summary_counts_by_county_and_enterprise(ledger):
     result = summary(ledger)
-    assert result["by_county"] == [{"code": "C01", "name": "城关区", "count": 3},
-                                   {"code": "C02", "name": "高新区", "count": 1}]
+    assert result["by_county"] == [
+        {"code": "C01", "name": "城关区", "count": 3},
+        {"code": "C02", "name": "高新区", "count": 1},
+    ]
     assert [(e["code"], e["county_code"], e["count"]) for e in result["by_enterprise"]] == [
-        ("E001", "C01", 2), ("E002", "C02", 1), ("E003", "C01", 1)]
+        ("E001", "C01", 2),
+        ("E002", "C02", 1),
+        ("E003", "C01", 1),
+    ]
     assert result["by_enterprise"][0]["name"] == "企业E001"
 
 
@@ -159,24 +218,30 @@ def test_demand_whose_submission_never_came_is_not_counted(ledger):
     assert "assigned" not in summary(ledger, date(2026, 4, 2), date(2026, 4, 2))["by_status"]
 
 
-@pytest.mark.parametrize("start, end, total", [
-    (date(2026, 3, 10), date(2026, 3, 10), 1),
-    (date(2026, 3, 11), date(2026, 3, 19), 0),
-    (date(2026, 3, 11), None, 3),
-    (None, date(2026, 3, 20), 2),
-    (date(2026, 4, 15), date(2026, 4, 30), 1),
-])
+@pytest.mark.parametrize(
+    "start, end, total",
+    [
+        (date(2026, 3, 10), date(2026, 3, 10), 1),
+        (date(2026, 3, 11), date(2026, 3, 19), 0),
+        (date(2026, 3, 11), None, 3),
+        (None, date(2026, 3, 20), 2),
+        (date(2026, 4, 15), date(2026, 4, 30), 1),
+    ],
+)
 def test_summary_counts_only_demands_submitted_in_the_period(ledger, start, end, total):
     result = summary(ledger, start, end)
     assert result["total"] == total
     assert result["period"] == {"from": start and start.isoformat(), "to": end and end.isoformat()}
 
 
-@pytest.mark.parametrize("start, end, total", [
-    (date(2026, 3, 1), date(2026, 3, 31), 2),
-    (date(2026, 4, 1), date(2026, 4, 30), 2),
-    (date(2026, 4, 1), date(2026, 4, 1), 1),
-])
+@pytest.mark.parametrize(
+    "start, end, total",
+    [
+        (date(2026, 3, 1), date(2026, 3, 31), 2),
+        (date(2026, 4, 1), date(2026, 4, 30), 2),
+        (date(2026, 4, 1), date(2026, 4, 1), 1),
+    ],
+)
 def test_summary_period_follows_china_dates(ledger, start, end, total):
     assert summary(ledger, start, end)["total"] == total
 
@@ -239,21 +304,35 @@ def scoped(reports):
     In C02: E002 one."""
     about_chair = submitted(new_id(), enterprise="E001", category="harassment_discrimination")
     about_chair = about_chair.model_copy(update={"about_chair": True})
-    to_county = assigned(about_chair.grievance_id, T0).model_copy(update={"assignee": events.Assignee(
-        id="c01-officer", name="徐建国", role="county_officer", org_code="C01")})
-    apply(reports, about_chair, to_county, *life(new_id()), *life(new_id(), enterprise="E003"),
-          *life(new_id(), enterprise="E002"))
+    to_county = assigned(about_chair.grievance_id, T0).model_copy(
+        update={
+            "assignee": events.Assignee(
+                id="c01-officer", name="徐建国", role="county_officer", org_code="C01"
+            )
+        }
+    )
+    apply(
+        reports,
+        about_chair,
+        to_county,
+        *life(new_id()),
+        *life(new_id(), enterprise="E003"),
+        *life(new_id(), enterprise="E002"),
+    )
     return Client(reports)
 
 
-@pytest.mark.parametrize("who,total,enterprises", [
-    (("e001-chair", "enterprise_chair", "E001"), 1, {"E001": 1}),
-    (("e002-chair", "enterprise_chair", "E002"), 1, {"E002": 1}),
-    (("c01-officer", "county_officer", "C01"), 3, {"E001": 2, "E003": 1}),
-    (("c02-officer", "county_officer", "C02"), 1, {"E002": 1}),
-    (("city-officer-1", "city_officer", "city"), 4, {"E001": 2, "E002": 1, "E003": 1}),
-    (("admin-1", "admin", "city"), 4, {"E001": 2, "E002": 1, "E003": 1}),
-])
+@pytest.mark.parametrize(
+    "who,total,enterprises",
+    [
+        (("e001-chair", "enterprise_chair", "E001"), 1, {"E001": 1}),
+        (("e002-chair", "enterprise_chair", "E002"), 1, {"E002": 1}),
+        (("c01-officer", "county_officer", "C01"), 3, {"E001": 2, "E003": 1}),
+        (("c02-officer", "county_officer", "C02"), 1, {"E002": 1}),
+        (("city-officer-1", "city_officer", "city"), 4, {"E001": 2, "E002": 1, "E003": 1}),
+        (("admin-1", "admin", "city"), 4, {"E001": 2, "E002": 1, "E003": 1}),
+    ],
+)
 def test_each_role_counts_only_its_scope(scoped, who, total, enterprises):
     body = scoped.get("/api/v1/reports/summary", headers=token(scoped.rt, *who)).get_json()
     assert body["total"] == total
@@ -261,27 +340,42 @@ def test_each_role_counts_only_its_scope(scoped, who, total, enterprises):
 
 
 def test_a_chair_never_counts_the_demands_about_the_chair(scoped):
-    body = scoped.get("/api/v1/reports/summary", headers=token(scoped.rt, "e001-chair", "enterprise_chair",
-                                                              "E001")).get_json()
+    body = scoped.get(
+        "/api/v1/reports/summary", headers=token(scoped.rt, "e001-chair", "enterprise_chair", "E001")
+    ).get_json()
     assert "harassment_discrimination" not in body["by_category"]
     assert sum(c["count"] for c in body["by_county"]) == 1
 
 
 def test_a_demand_routed_to_the_county_counts_for_it_wherever_its_enterprise_lies(reports):
     gid = new_id()
-    elsewhere = assigned(gid, T0).model_copy(update={"assignee": events.Assignee(
-        id="c01-officer", name="徐建国", role="county_officer", org_code="C01")})
+    elsewhere = assigned(gid, T0).model_copy(
+        update={
+            "assignee": events.Assignee(
+                id="c01-officer", name="徐建国", role="county_officer", org_code="C01"
+            )
+        }
+    )
     apply(reports, submitted(gid, enterprise="E002"), elsewhere)
-    body = Client(reports).get("/api/v1/reports/summary",
-                               headers=token(reports, "c01-officer", "county_officer", "C01")).get_json()
+    body = (
+        Client(reports)
+        .get("/api/v1/reports/summary", headers=token(reports, "c01-officer", "county_officer", "C01"))
+        .get_json()
+    )
     assert body["total"] == 1
 
 
 # -- the ledger's later events ---------------------------------------------------------------------
 def test_a_reassignment_changes_the_organisation_not_the_status(reports):
     gid = new_id()
-    moved = assigned(gid, T0 + timedelta(hours=5)).model_copy(update={"reassigned": True, "assignee": events.Assignee(
-        id="c01-officer", name="徐建国", role="county_officer", org_code="C01")})
+    moved = assigned(gid, T0 + timedelta(hours=5)).model_copy(
+        update={
+            "reassigned": True,
+            "assignee": events.Assignee(
+                id="c01-officer", name="徐建国", role="county_officer", org_code="C01"
+            ),
+        }
+    )
     apply(reports, *life(gid, "accepted"), moved)
     row = fact(reports, gid)
     assert (row.status, row.assignee_org, row.assigned_at) == ("accepted", "C01", T0 + timedelta(minutes=1))
@@ -290,20 +384,26 @@ def test_a_reassignment_changes_the_organisation_not_the_status(reports):
 def test_acceptance_resolution_feedback_and_extension_are_recorded(reports):
     gid = new_id()
     later = T0 + timedelta(days=20)
-    apply(reports, *life(gid, "accepted", "in_progress", "resolved"),
-          events.CaseDeadlineExtended(case_id=f"case-{gid}", grievance_id=gid, resolve_due=later, at=T0),
-          events.GrievanceFeedbackGiven(grievance_id=gid, satisfied=False, rating=2, comment="还是很吵"))
+    apply(
+        reports,
+        *life(gid, "accepted", "in_progress", "resolved"),
+        events.CaseDeadlineExtended(case_id=f"case-{gid}", grievance_id=gid, resolve_due=later, at=T0),
+        events.GrievanceFeedbackGiven(grievance_id=gid, satisfied=False, rating=2, comment="还是很吵"),
+    )
     row = fact(reports, gid)
     assert row.accepted_at == T0 + timedelta(hours=1) and row.resolved_at == T0 + timedelta(hours=3)
     assert (row.resolve_due, row.satisfied, row.rating) == (later, False, 2)
 
 
-@pytest.mark.parametrize("query, field", [
-    ("start=notadate", "start"),
-    ("end=2026-02-30", "end"),
-    ("start=2026-04-02&end=2026-04-01", "end"),
-    ("county=C01", "county"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("start=notadate", "start"),
+        ("end=2026-02-30", "end"),
+        ("start=2026-04-02&end=2026-04-01", "end"),
+        ("county=C01", "county"),
+    ],
+)
 def test_summary_api_refuses_bad_periods_with_a_422(client, query, field):
     response = client.get(f"/api/v1/reports/summary?{query}")
     assert response.status_code == 422

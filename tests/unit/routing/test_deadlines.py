@@ -3,9 +3,10 @@
 Holidays and adjusted working days are found with the chinese_calendar package itself, so the
 tests follow its data rather than a copy of it.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import chinese_calendar
 import pytest
@@ -30,8 +31,11 @@ def adjusted_working_saturday(year: int) -> date:
 
 
 def national_day_holiday(year: int) -> list[date]:
-    return [d for d in days_of(year)
-            if chinese_calendar.get_holiday_detail(d) == (True, chinese_calendar.Holiday.national_day.value)]
+    return [
+        d
+        for d in days_of(year)
+        if chinese_calendar.get_holiday_detail(d) == (True, chinese_calendar.Holiday.national_day.value)
+    ]
 
 
 def ordinary_week(year: int) -> date:
@@ -61,8 +65,9 @@ def test_add_working_days_skips_the_national_day_holiday():
     holiday = national_day_holiday(YEAR)
     assert len(holiday) >= 3
     before = holiday[0] - timedelta(days=1)
-    first_back = next(d for d in (holiday[-1] + timedelta(days=i) for i in range(1, 10))
-                      if chinese_calendar.is_workday(d))
+    first_back = next(
+        d for d in (holiday[-1] + timedelta(days=i) for i in range(1, 10)) if chinese_calendar.is_workday(d)
+    )
     assert deadlines.add_working_days(before, 1) == first_back
 
 
@@ -71,12 +76,15 @@ def test_add_working_days_counts_an_adjusted_working_saturday():
     assert deadlines.add_working_days(saturday - timedelta(days=1), 1) == saturday
 
 
-@pytest.mark.parametrize("category, urgency, working_days", [
-    ("wages", "normal", 2),
-    ("wages", "urgent", 1),
-    ("safety_health", "normal", 1),
-    ("safety_health", "urgent", 1),
-])
+@pytest.mark.parametrize(
+    "category, urgency, working_days",
+    [
+        ("wages", "normal", 2),
+        ("wages", "urgent", 1),
+        ("safety_health", "normal", 1),
+        ("safety_health", "urgent", 1),
+    ],
+)
 def test_accept_is_due_at_the_end_of_the_working_day(category, urgency, working_days):
     monday = ordinary_week(YEAR)
     due = deadlines.accept_due(at_cst(monday), category, urgency)
@@ -118,7 +126,7 @@ def test_beyond_the_calendar_data_only_weekends_are_days_off():
 
 def test_late_evening_utc_counts_from_the_china_date():
     monday = ordinary_week(YEAR)
-    sunday_evening_utc = datetime.combine(monday - timedelta(days=1), time(20, 0), timezone.utc)
+    sunday_evening_utc = datetime.combine(monday - timedelta(days=1), time(20, 0), UTC)
     assert sunday_evening_utc.astimezone(CST).date() == monday
     due = deadlines.accept_due(sunday_evening_utc, "wages", "normal")
     assert due == end_of_day(monday + timedelta(days=2))

@@ -1,23 +1,22 @@
 """routing: the directory import, the routing rules (DESIGN §2) and the grievance.submitted handler."""
+
 from __future__ import annotations
 
 import copy
-import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 
 import pytest
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from shared import clock, events
-
-from shared.uow import unit_of_work
-from services.routing import deadlines, directory, handlers
+from harness.private import DEMO_DIRECTORY
+from services.routing import deadlines, directory
 from services.routing.models import cases, history, outbox
-from tests.support.events import deliver, last_seq, payloads
-from tests.conftest import DEMO_DIRECTORY
+from shared import events
+from shared.uow import unit_of_work
+from tests.support.events import deliver, demand_submitted, last_seq, payloads
 
 
 @cache
@@ -61,11 +60,17 @@ def routing(sqlite_runtime):
 
 
 def grievance(enterprise_code: str = "E001", **changes) -> events.GrievanceSubmitted:
-    fields = dict(grievance_id=str(uuid.uuid4()), tracking_code="ABCD-EFGH-JKMN",
-                  enterprise_code=enterprise_code, category="workplace", urgency="normal", channel="kiosk",
-                  anonymous=True, about_chair=False,
-                  description="车间噪音太大 the workshop is too loud", submitted_at=clock.now())
-    return events.GrievanceSubmitted(**(fields | changes))
+    return demand_submitted(
+        **(
+            {
+                "enterprise_code": enterprise_code,
+                "category": "workplace",
+                "channel": "kiosk",
+                "description": "车间噪音太大 the workshop is too loud",
+            }
+            | changes
+        )
+    )
 
 
 def submit(rt, g: events.GrievanceSubmitted) -> None:
@@ -82,7 +87,7 @@ def assignee_of(rt, enterprise_code: str, **changes) -> events.Assignee:
 
 def as_utc(value: datetime) -> datetime:
     """A stored time as UTC; SQLite hands times back naive (see test_case_times_read_back_in_utc)."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def case_rows(rt, grievance_id: str):
@@ -136,7 +141,11 @@ def test_submitted_demand_becomes_one_assigned_case(routing):
     submit(routing, g)
     [case] = case_rows(routing, g.grievance_id)
     assert (case.status, case.assignee_id, case.county_code, case.supervision_level) == (
-        "assigned", "e001-chair", "C01", 0)
+        "assigned",
+        "e001-chair",
+        "C01",
+        0,
+    )
     created = as_utc(case.created_at)
     assert as_utc(case.accept_due) == deadlines.accept_due(created, "safety_health", "normal")
     assert as_utc(case.resolve_due) == deadlines.resolve_due(created)
@@ -156,8 +165,11 @@ def test_case_history_records_registered_then_assigned(routing):
     submit(routing, g)
     [case] = case_rows(routing, g.grievance_id)
     with routing.engine.connect() as conn:
-        steps = conn.execute(select(history.c.from_status, history.c.to_status, history.c.at)
-                             .where(history.c.case_id == case.id).order_by(history.c.seq)).all()
+        steps = conn.execute(
+            select(history.c.from_status, history.c.to_status, history.c.at)
+            .where(history.c.case_id == case.id)
+            .order_by(history.c.seq)
+        ).all()
     assert [(s.from_status, s.to_status) for s in steps] == [(None, "registered"), ("registered", "assigned")]
     assert as_utc(steps[0].at) == g.submitted_at
 

@@ -8,16 +8,17 @@ handlers, as the broker would). Whatever the sequence:
 - an action the case did not offer the caller is refused, never half-done; no answer is a 500;
 - the worker's public status follows routing's, and never shows an internal note or a staff member.
 """
+
 from __future__ import annotations
 
 import json
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
-from shared import events
 from services.routing import lifecycle
 from services.routing.models import cases, history
 from tests.support.events import handle, published
@@ -29,9 +30,13 @@ STAFF_SEEN = ("e001-chair", "c01-officer", "city-officer-1", "王建国", "徐�
 EDGES = {(before, after or before) for moves in lifecycle.MOVES.values() for before, after in moves.items()}
 EDGES |= set(lifecycle.FEEDBACK.values()) | {(None, "registered"), ("registered", "assigned")}
 
-staff_step = st.tuples(st.just("staff"), st.sampled_from(sorted(ACTORS)), st.sampled_from(lifecycle.ACTIONS),
-                       st.booleans(),  # a public note too
-                       st.sampled_from([0, 0, 0, -1]))  # mostly the current version, sometimes a stale one
+staff_step = st.tuples(
+    st.just("staff"),
+    st.sampled_from(sorted(ACTORS)),
+    st.sampled_from(lifecycle.ACTIONS),
+    st.booleans(),  # a public note too
+    st.sampled_from([0, 0, 0, -1]),
+)  # mostly the current version, sometimes a stale one
 worker_step = st.tuples(st.just("worker"), st.booleans())
 steps = st.lists(st.one_of(staff_step, staff_step, staff_step, worker_step), min_size=1, max_size=30)
 
@@ -55,8 +60,9 @@ class World:
 
     def _deliver(self, source, target) -> bool:
         """Hand ``target`` every event ``source`` published since the last call; whether there were any."""
-        fresh = [(envelope, payload) for envelope, payload in published(source)
-                 if envelope.id not in self.seen]
+        fresh = [
+            (envelope, payload) for envelope, payload in published(source) if envelope.id not in self.seen
+        ]
         for envelope, payload in fresh:
             self.seen.add(envelope.id)
             handle(target, envelope, payload)
@@ -79,8 +85,12 @@ class World:
 
     def history(self, case_id: str) -> list[tuple]:
         with self.routing_rt.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(select(history).where(history.c.case_id == case_id)
-                                                   .order_by(history.c.seq))]
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    select(history).where(history.c.case_id == case_id).order_by(history.c.seq)
+                )
+            ]
 
     def body(self, action: str, case: dict, public: bool, survivor: str) -> dict:
         self.marker += 1
@@ -93,7 +103,9 @@ class World:
             "note": {"public_note": public_text} if public else {},
             "resolve": {"resolution": f"已解决 {self.marker} resolved"},
             "reject": {"reason": f"不予受理 {self.marker} out of scope"},
-            "reassign": {"assignee_id": "c01-officer" if case["assignee"]["id"] != "c01-officer" else "e001-chair"},
+            "reassign": {
+                "assignee_id": "c01-officer" if case["assignee"]["id"] != "c01-officer" else "e001-chair"
+            },
             "escalate": {"reason": internal},
             "extend": {"reason": internal, "resolve_due": _later(due)},
             "merge": {"into": survivor},
@@ -136,14 +148,16 @@ def test_random_actions_and_feedback_never_leave_the_diagram(world, plan):
                 assert response.status_code == 200, (action, response.get_json())
         else:
             _, satisfied = step
-            answer = {"satisfied": True} if satisfied else {"satisfied": False, "comment": "还是很吵 still loud"}
+            answer = (
+                {"satisfied": True} if satisfied else {"satisfied": False, "comment": "还是很吵 still loud"}
+            )
             response = world.intake.post(f"/api/v1/grievances/{code}/feedback", json=answer)
             waiting = case["status"] == "resolved"
             assert response.status_code == (201 if waiting else 409), response.get_json()
         world.carry()
 
         now = world.history(case_id)
-        assert now[:len(before)] == before, "the history only grows"
+        assert now[: len(before)] == before, "the history only grows"
         before = now
         assert all((row.from_status, row.to_status) in EDGES for row in _rows(world, case_id))
         public = world.intake.get(f"/api/v1/grievances/{code}").get_json()
@@ -156,16 +170,28 @@ def test_random_actions_and_feedback_never_leave_the_diagram(world, plan):
 
 def _rows(world, case_id):
     with world.routing_rt.engine.connect() as conn:
-        return conn.execute(select(history.c.from_status, history.c.to_status)
-                            .where(history.c.case_id == case_id)).all()
+        return conn.execute(
+            select(history.c.from_status, history.c.to_status).where(history.c.case_id == case_id)
+        ).all()
 
 
 def test_the_diagram_edges_are_the_designs():
     """The edges the property test allows are DESIGN §2's, nothing more."""
-    forward = {("assigned", "accepted"), ("accepted", "in_progress"), ("in_progress", "resolved"),
-               ("accepted", "resolved"), ("resolved", "closed")}
-    side = {("assigned", "rejected"), ("accepted", "rejected"), ("resolved", "reopened"),
-            ("reopened", "in_progress"), ("reopened", "resolved"), *{(s, "merged") for s in lifecycle.OPEN}}
+    forward = {
+        ("assigned", "accepted"),
+        ("accepted", "in_progress"),
+        ("in_progress", "resolved"),
+        ("accepted", "resolved"),
+        ("resolved", "closed"),
+    }
+    side = {
+        ("assigned", "rejected"),
+        ("accepted", "rejected"),
+        ("resolved", "reopened"),
+        ("reopened", "in_progress"),
+        ("reopened", "resolved"),
+        *{(s, "merged") for s in lifecycle.OPEN},
+    }
     stays = {(s, s) for s in (*lifecycle.OPEN, "resolved")}
-    assert EDGES == forward | side | stays | {(None, "registered"), ("registered", "assigned")}
+    assert forward | side | stays | {(None, "registered"), ("registered", "assigned")} == EDGES
     assert not any(before in lifecycle.FINAL for before, _after in EDGES)

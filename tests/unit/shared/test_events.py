@@ -1,44 +1,96 @@
 """The event envelope and payloads (DESIGN §3): versioned, validated, and silent about values on error."""
+
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from shared import events
 
-AT = datetime(2026, 3, 6, 2, 30, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 6, 2, 30, tzinfo=UTC)
 GID, CID = str(uuid.uuid4()), str(uuid.uuid4())
 MARKER = "marker-7f3c2e-never-echo"
-OUTCOME = {"notification_id": str(uuid.uuid4()), "case_id": CID, "grievance_id": GID, "channel": "email",
-           "kind": "case_assigned", "attempt": 1}
+OUTCOME = {
+    "notification_id": str(uuid.uuid4()),
+    "case_id": CID,
+    "grievance_id": GID,
+    "channel": "email",
+    "kind": "case_assigned",
+    "attempt": 1,
+}
 
 # One valid payload (as a dict of fields) for each payload model.
 SAMPLES: dict[type[events.Frozen], dict] = {
     events.GrievanceSubmitted: {
-        "grievance_id": GID, "tracking_code": "ABCD-EFGH-JKMN", "enterprise_code": "E001",
-        "category": "workplace", "urgency": "normal", "channel": "kiosk", "anonymous": True,
-        "about_chair": False, "description": "车间噪音太大 the workshop is too loud", "workshop": "二车间",
-        "submitted_at": AT},
-    events.GrievanceContactShared: {"grievance_id": GID, "tracking_code": "ABCD-EFGH-JKMN", "name": "王五",
-                                    "email": "wang@example.org", "phone": "13800000000"},
+        "grievance_id": GID,
+        "tracking_code": "ABCD-EFGH-JKMN",
+        "enterprise_code": "E001",
+        "category": "workplace",
+        "urgency": "normal",
+        "channel": "kiosk",
+        "anonymous": True,
+        "about_chair": False,
+        "description": "车间噪音太大 the workshop is too loud",
+        "workshop": "二车间",
+        "submitted_at": AT,
+    },
+    events.GrievanceContactShared: {
+        "grievance_id": GID,
+        "tracking_code": "ABCD-EFGH-JKMN",
+        "name": "王五",
+        "email": "wang@example.org",
+        "phone": "13800000000",
+    },
     events.GrievanceFeedbackGiven: {"grievance_id": GID, "satisfied": True, "rating": 5, "comment": "好"},
     events.CaseAssigned: {
-        "case_id": CID, "grievance_id": GID, "level": 0, "accept_due": AT, "resolve_due": AT,
-        "assignee": {"id": "e001-chair", "name": "王建国", "role": "enterprise_chair", "org_code": "E001",
-                     "email": "chair.e001@example.org", "phone": "138-0000-0001"},
-        "enterprise_code": "E001", "county_code": "C01", "category": "workplace", "urgency": "normal",
-        "assigned_at": AT},
-    events.CaseStatusChanged: {"case_id": CID, "grievance_id": GID, "from": "assigned", "to": "accepted",
-                               "public_note": "已受理", "actor_role": "enterprise_chair", "at": AT},
-    events.CaseSupervisionRaised: {"case_id": CID, "grievance_id": GID, "level": 1,
-                                   "reason": "accept_overdue", "supervisor": "C01"},
+        "case_id": CID,
+        "grievance_id": GID,
+        "level": 0,
+        "accept_due": AT,
+        "resolve_due": AT,
+        "assignee": {
+            "id": "e001-chair",
+            "name": "王建国",
+            "role": "enterprise_chair",
+            "org_code": "E001",
+            "email": "chair.e001@example.org",
+            "phone": "138-0000-0001",
+        },
+        "enterprise_code": "E001",
+        "county_code": "C01",
+        "category": "workplace",
+        "urgency": "normal",
+        "assigned_at": AT,
+    },
+    events.CaseStatusChanged: {
+        "case_id": CID,
+        "grievance_id": GID,
+        "from": "assigned",
+        "to": "accepted",
+        "public_note": "已受理",
+        "actor_role": "enterprise_chair",
+        "at": AT,
+    },
+    events.CaseSupervisionRaised: {
+        "case_id": CID,
+        "grievance_id": GID,
+        "level": 1,
+        "reason": "accept_overdue",
+        "supervisor": "C01",
+    },
     events.CaseDeadlineExtended: {"case_id": CID, "grievance_id": GID, "resolve_due": AT, "at": AT},
     events.NotificationOutcome: OUTCOME,
-    events.EnterpriseUpdated: {"code": "E001", "name": "宏达面业有限公司", "county_code": "C01",
-                               "county_name": "城关区", "active": True, "has_chair": True},
+    events.EnterpriseUpdated: {
+        "code": "E001",
+        "name": "宏达面业有限公司",
+        "county_code": "C01",
+        "county_name": "城关区",
+        "active": True,
+        "has_chair": True,
+    },
 }
 EVENT_TYPES = sorted(etype for etype, _ in events.PAYLOADS)
 
@@ -79,8 +131,10 @@ def test_event_survives_make_encode_decode(etype):
 
 
 def test_each_envelope_gets_its_own_id_and_a_utc_time():
-    first, second = (events.make("grievance.feedback_given", payload_for("grievance.feedback_given"), "test")
-                     for _ in range(2))
+    first, second = (
+        events.make("grievance.feedback_given", payload_for("grievance.feedback_given"), "test")
+        for _ in range(2)
+    )
     assert first.id != second.id
     assert first.occurred_at.utcoffset().total_seconds() == 0
 

@@ -1,4 +1,5 @@
 """The queue bindings and the handler tables say the same thing (shared/topology.py)."""
+
 import importlib
 
 import pytest

@@ -3,6 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -13,8 +14,13 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-COLUMNS = (("assignee_org", sa.String(length=32)), ("accepted_at", UTCDateTime()),
-           ("resolved_at", UTCDateTime()), ("satisfied", sa.Boolean()), ("rating", sa.Integer()))
+COLUMNS = (
+    ("assignee_org", sa.String(length=32)),
+    ("accepted_at", UTCDateTime()),
+    ("resolved_at", UTCDateTime()),
+    ("satisfied", sa.Boolean()),
+    ("rating", sa.Integer()),
+)
 
 
 def upgrade() -> None:

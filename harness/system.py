@@ -1,5 +1,6 @@
 """The whole system as real processes, on private PostgreSQL databases, a private vhost and a
-real SMTP server run by the test. Reusable by every end-to-end and fault test."""
+real SMTP server run by the caller: every end-to-end and fault test, and the benchmarks."""
+
 from __future__ import annotations
 
 import email
@@ -16,19 +17,20 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from harness.private import DEMO_DIRECTORY, PrivateDatabases, PrivateVhost, free_port
 from shared import auth
 from shared.config import REPO_ROOT, SERVICES
 from shared.procs import System, wait_until
-from tests.conftest import DEMO_DIRECTORY, PrivateDatabases, PrivateVhost, free_port
 
 
 @dataclass
 class Mailbox:
     """A real SMTP server on a free loopback port; keeps every message it receives."""
+
     port: int = field(default_factory=free_port)
     messages: list[email.message.EmailMessage] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
 
@@ -65,10 +67,16 @@ class Xinsheng:
         return self
 
     def _start(self):
-        env = {"AMQP_URL": self.amqp_url or self.vhost.url, "VAR_DIR": str(self.workdir / "var"),
-               "SECRET_KEY": secrets.token_hex(16),
-               "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mailbox.port), "WEB_CONCURRENCY": "2",
-               **{f"{s.upper()}_DATABASE_URL": self.dbs(s) for s in SERVICES}, **self.extra_env}
+        env = {
+            "AMQP_URL": self.amqp_url or self.vhost.url,
+            "VAR_DIR": str(self.workdir / "var"),
+            "SECRET_KEY": secrets.token_hex(16),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.mailbox.port),
+            "WEB_CONCURRENCY": "2",
+            **{f"{s.upper()}_DATABASE_URL": self.dbs(s) for s in SERVICES},
+            **self.extra_env,
+        }
         os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each service gets its own under VAR_DIR
         ports = {s: free_port() for s in SERVICES}
         env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['intake']}"
@@ -78,8 +86,11 @@ class Xinsheng:
         self.system = System(env=env, log_dir=self.workdir / "log", ports=ports)
         self.system.start_all()
         self.system.wait_healthy(timeout=60)
-        wait_until(lambda: self.get("intake", "/api/v1/enterprises")[1]["enterprises"], 30,
-                   what="the directory to reach intake")
+        wait_until(
+            lambda: self.get("intake", "/api/v1/enterprises")[1]["enterprises"],
+            30,
+            what="the directory to reach intake",
+        )
 
     def __exit__(self, *exc):
         if hasattr(self, "system"):
@@ -91,17 +102,32 @@ class Xinsheng:
 
     def staff(self, staff_id: str = "city-officer-1", role: str = "city_officer", org: str = "city") -> dict:
         """The Authorization header of a staff member, signed with this system's secret (no log-in)."""
-        return {"Authorization": "Bearer " + auth.issue(self.env["SECRET_KEY"], auth.Staff(staff_id, role, org))}
+        return {
+            "Authorization": "Bearer " + auth.issue(self.env["SECRET_KEY"], auth.Staff(staff_id, role, org))
+        }
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "services", *args], cwd=REPO_ROOT,
-                              env={**os.environ, **self.env}, check=True, capture_output=True, text=True,
-                              timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "services", *args],
+            cwd=REPO_ROOT,
+            env={**os.environ, **self.env},
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
-    def request(self, service: str, path: str, body: bytes | None = None,
-                headers: dict | None = None, method: str | None = None) -> tuple[int, bytes]:
-        req = urllib.request.Request(self.system.url(service, path), data=body, headers=headers or {},
-                                     method=method)
+    def request(
+        self,
+        service: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict | None = None,
+        method: str | None = None,
+    ) -> tuple[int, bytes]:
+        req = urllib.request.Request(
+            self.system.url(service, path), data=body, headers=headers or {}, method=method
+        )
         try:
             with urllib.request.urlopen(req, timeout=10) as response:
                 return response.status, response.read()
@@ -113,8 +139,9 @@ class Xinsheng:
         return status, json.loads(body)
 
     def post_json(self, service: str, path: str, data: dict, **headers) -> tuple[int, dict]:
-        status, body = self.request(service, path, json.dumps(data).encode(),
-                                    {"Content-Type": "application/json", **headers})
+        status, body = self.request(
+            service, path, json.dumps(data).encode(), {"Content-Type": "application/json", **headers}
+        )
         return status, json.loads(body)
 
     def logs(self) -> str:
