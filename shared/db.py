@@ -96,7 +96,9 @@ def inbox_table(metadata: MetaData) -> Table:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine tuned for our use: durable SQLite (WAL, synchronous=FULL), bounded PostgreSQL pools."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True, **kwargs
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -117,7 +119,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("max_overflow", 5)
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"connect_timeout": 5})
-    return create_engine(url, **kwargs)
+    # Statement parameters are a demand's description, a worker's contact: never in an error's text,
+    # so never in a log.
+    return create_engine(url, hide_parameters=True, **kwargs)
 
 
 # Statements below are built once per table and dialect and executed with parameters: building

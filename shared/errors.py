@@ -30,10 +30,18 @@ class ErrorResponse(BaseModel):
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, code: str, message: str, fields: dict[str, str] | None = None, **extra: Any
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict[str, str] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ):
         super().__init__(code)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        self.headers = headers or {}  # e.g. ``Allow`` on a 405, ``Retry-After`` on a 429 or a 503
         self.extra = extra  # more keys of the error object, e.g. ``allowed`` and ``current``
 
     def body(self) -> dict[str, Any]:

@@ -8,29 +8,27 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
-from flask.json.provider import DefaultJSONProvider
 from flask_babel import Babel, get_locale, lazy_gettext
 from flask_babel import gettext as _
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from prometheus_client.registry import Collector
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table
-from werkzeug.exceptions import BadRequest, HTTPException
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
 
-from shared import apidoc, clock, health, metrics
+from shared import apidoc, bodies, clock, health, metrics
 from shared.bootstrap import Runtime
 from shared.config import REPO_ROOT, Settings
-from shared.errors import ApiError, DomainError, invalid
+from shared.db import is_transient
+from shared.errors import ApiError, DomainError
 from shared.outbox import PendingCollector
 
 log = logging.getLogger("xinsheng.http")
-M = TypeVar("M", bound=BaseModel)
 LOCALES = ("zh", "en")
 _HTTP_CODES = {
     400: "malformed",
@@ -63,21 +61,6 @@ _CSP = (
 )
 
 
-class IsoJSONProvider(DefaultJSONProvider):
-    """JSON with ISO-8601 times in China time with their offset (Flask's default is the HTTP date
-    format), and Chinese left readable."""
-
-    ensure_ascii = False
-
-    @staticmethod
-    def default(o: Any) -> Any:
-        if isinstance(o, datetime) and o.tzinfo is not None:
-            return clock.iso(o)
-        if isinstance(o, (datetime, date)):
-            return o.isoformat()
-        return DefaultJSONProvider.default(o)
-
-
 def select_locale() -> str:
     forced = request.args.get("lang")
     if forced in LOCALES:
@@ -107,7 +90,7 @@ def create_app(
         BABEL_TRANSLATION_DIRECTORIES=str(REPO_ROOT / "shared" / "translations"),
         BABEL_DEFAULT_LOCALE="zh",
     )
-    app.json = IsoJSONProvider(app)
+    app.json = bodies.IsoJSONProvider(app)
     app.extensions["xinsheng"] = rt
     app.extensions["xinsheng.messages"] = {**COMMON_MESSAGES, **(messages or {})}
     Babel(app, locale_selector=select_locale)
@@ -115,6 +98,7 @@ def create_app(
     app.jinja_env.filters["local_time"] = clock.for_people
     _install_errors(app)
     _install_timing(app, settings.service)
+    bodies.install_form_check(app)
     _install_headers(app)
     health.install(app, settings, engine, tuple(collectors))
     apidoc.install(app)
@@ -127,11 +111,22 @@ def runtime() -> Runtime[Any]:
     return rt
 
 
-def error_answer(exc: DomainError | ApiError | HTTPException) -> ApiError:
-    """The answer to a refusal (of the domain, of the edge, of the HTTP layer): its status, its code
-    and its message in the caller's language. The one place refusals are worded."""
+RETRY_DATABASE_SECONDS = 5
+
+
+def error_answer(exc: DomainError | ApiError | HTTPException | DBAPIError) -> ApiError:
+    """The answer to a refusal (of the domain, of the edge, of the HTTP layer) or to a database that is
+    away: its status, its code, its message in the caller's language and its headers. The one place
+    refusals are worded."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, DBAPIError):
+        return ApiError(
+            503,
+            "unavailable",
+            _("The service is briefly unavailable; please try again in a moment."),
+            headers={"Retry-After": str(RETRY_DATABASE_SECONDS)},
+        )
     if isinstance(exc, HTTPException):
         status = exc.code or 500
         messages_by_status = {
@@ -141,8 +136,12 @@ def error_answer(exc: DomainError | ApiError | HTTPException) -> ApiError:
             400: _("The request is malformed."),
             429: _("Too many requests; please wait a moment and try again."),
         }
+        kept = {k: v for k, v in exc.get_headers() if k in ("Allow", "Retry-After")}
         return ApiError(
-            status, _HTTP_CODES.get(status, "http_error"), messages_by_status.get(status, exc.name)
+            status,
+            _HTTP_CODES.get(status, "http_error"),
+            messages_by_status.get(status, exc.name),
+            headers=kept,
         )
     messages = current_app.extensions["xinsheng.messages"]
 
@@ -150,31 +149,40 @@ def error_answer(exc: DomainError | ApiError | HTTPException) -> ApiError:
         text = messages[key]
         return text(exc.params) if callable(text) else str(text) % exc.params
 
-    return ApiError(
-        STATUS[exc.kind], exc.code, say(exc.message), {k: say(v) for k, v in exc.fields.items()}, **exc.extra
-    )
+    extra = dict(exc.extra)
+    retry_after = extra.pop("retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    fields = {k: say(v) for k, v in exc.fields.items()}
+    return ApiError(STATUS[exc.kind], exc.code, say(exc.message), fields, headers=headers, **extra)
+
+
+def answer(err: ApiError) -> Response:
+    """An error as the one JSON shape, with its status and headers."""
+    response = jsonify(err.body())
+    response.status_code = err.status
+    response.headers.update(err.headers)
+    return response
 
 
 def _install_errors(app: Flask) -> None:
     @app.errorhandler(ApiError)
-    def api_error(exc: ApiError) -> tuple[Response, int]:
-        return jsonify(exc.body()), exc.status
-
     @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError) -> tuple[Response, int]:
-        answer = error_answer(exc)
-        return jsonify(answer.body()), answer.status
-
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[Response, int]:
-        answer = error_answer(exc)
-        return jsonify(answer.body()), answer.status
+    def refused(exc: ApiError | DomainError | HTTPException) -> Response:
+        return answer(error_answer(exc))
+
+    @app.errorhandler(DBAPIError)
+    def database(exc: DBAPIError) -> Response:
+        if not is_transient(exc):
+            return unexpected(exc)
+        # The engine hides statement parameters, so the error's text holds no demand or contact.
+        log.warning("database unavailable", extra={"route": _route(), "error": type(exc).__name__})
+        return answer(error_answer(exc))
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception) -> tuple[Response, int]:
+    def unexpected(exc: Exception) -> Response:
         log.exception("unhandled error", extra={"route": _route()})
-        err = ApiError(500, "internal", _("Something went wrong on our side; please try again."))
-        return jsonify(err.body()), 500
+        return answer(ApiError(500, "internal", _("Something went wrong on our side; please try again.")))
 
 
 def _route() -> str:
@@ -239,19 +247,3 @@ def install_rate_limit(app: Flask, rate_limit: str, endpoints: Iterable[str]) ->
                 raise ApiError(
                     429, "rate_limited", _("Too many requests; please wait a moment and try again.")
                 )
-
-
-def json_body(model: type[M]) -> M:
-    """The request's JSON body validated by ``model``; 415, 400 or 422 otherwise."""
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", _("Send the body as application/json."))
-    try:
-        data = request.get_json()
-    except (BadRequest, RecursionError):  # RecursionError: nested deeper than the parser goes
-        raise ApiError(400, "malformed", _("The body is not valid JSON.")) from None
-    if not isinstance(data, dict):
-        raise ApiError(422, "invalid_fields", _("The body must be a JSON object."))
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise invalid(exc) from None

@@ -18,7 +18,7 @@ from services.intake.schemas import (
     GrievanceIn,
     GrievanceStatus,
 )
-from shared import apidoc, labels, web
+from shared import apidoc, bodies, labels, web
 from shared.errors import ApiError, ErrorResponse, NotFound, invalid
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -133,7 +133,7 @@ def parse_body(model, from_form):
         except ValidationError as exc:
             raise invalid(exc) from None
     else:
-        value = web.json_body(model)
+        value = bodies.json_body(model)
     errors = value.cross_field_errors()
     if errors:
         raise ApiError(422, "invalid_fields", _("Some fields are invalid."), errors)

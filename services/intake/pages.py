@@ -20,6 +20,7 @@ from flask import (
     current_app,
     g,
     has_request_context,
+    make_response,
     redirect,
     render_template,
     request,
@@ -27,11 +28,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from services.intake import api, grievances, tracking
 from services.intake.schemas import GrievanceIn
 from shared import labels, web
+from shared.db import is_transient
 from shared.errors import ApiError, DomainError
 
 pages = Blueprint("pages", __name__)
@@ -223,6 +226,12 @@ def refused(exc: ApiError | DomainError | HTTPException):
     """A refusal shown where the worker can act on it: the form again with what was typed, the
     status page with the answer's errors, the lookup for a code that finds nothing."""
     err = web.error_answer(exc)
+    response = make_response(_refusal_page(err))
+    response.headers.update(err.headers)
+    return response
+
+
+def _refusal_page(err: ApiError):
     shown = {"message": err.message, "errors": err.fields, "values": _typed()}
     code = (request.view_args or {}).get("code")
     if request.method == "POST" and request.endpoint in _FORMS:
@@ -232,6 +241,17 @@ def refused(exc: ApiError | DomainError | HTTPException):
     if code is not None and err.status == 404:
         return render_template("lookup.html", message=err.message, code=code), 404
     return render_template("error.html", message=err.message), err.status
+
+
+@pages.errorhandler(DBAPIError)
+def database_away(exc: DBAPIError):
+    """The database is away: a page that needs none, asking to try again shortly (nothing was stored)."""
+    if not is_transient(exc):
+        raise exc
+    err = web.error_answer(exc)
+    response = make_response(render_template("error.html", message=err.message), err.status)
+    response.headers.update(err.headers)
+    return response
 
 
 def _typed():

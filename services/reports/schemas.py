@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict
+
+from shared.text import Day
 
 
 class Period(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    start: date | None = None
-    end: date | None = None
+    start: Day | None = None
+    end: Day | None = None
 
 
 class Summary(BaseModel):

@@ -263,5 +263,7 @@ def feedback(uow: Unit, f: events.GrievanceFeedbackGiven) -> bool:
     start, to = lifecycle.FEEDBACK[f.satisfied]
     if row is None or row.status != start:
         return False
-    said = _joined(f"rating {f.rating}/5" if f.rating is not None else None, f.comment)
-    return Step(row, "feedback", to, None, "worker", clock.now(), internal_note=said).write(uow)  # row locked
+    step = Step(
+        row, "feedback", to, None, "worker", clock.now(), worker_comment=f.comment, worker_rating=f.rating
+    )
+    return step.write(uow)  # the row is locked: the step applies

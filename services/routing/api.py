@@ -29,7 +29,7 @@ from services.routing.schemas import (
     ResolveIn,
     Token,
 )
-from shared import apidoc, auth, labels, web
+from shared import apidoc, auth, bodies, labels, web
 from shared.errors import ErrorResponse, NotFound, invalid
 from shared.uow import unit_of_work
 
@@ -103,7 +103,7 @@ def directory():
 )
 def token():
     """Log in with staff id and password; answers a signed token valid for one working day."""
-    creds = web.json_body(Credentials)
+    creds = bodies.json_body(Credentials)
     rt = web.runtime()
     with rt.engine.connect() as conn:
         signed, person = staff.log_in(conn, rt.settings.secret_key, creds.staff_id, creds.password)
@@ -168,7 +168,7 @@ _ACTION_ERRORS = {f"HTTP_{s}": ErrorResponse for s in (400, 401, 403, 404, 409, 
 
 
 def _case_action(case_id: str, action: str, body_model: type[ActionIn]):
-    body = web.json_body(body_model)
+    body = bodies.json_body(body_model)
     rt = web.runtime()
     with unit_of_work(rt.engine, outbox, rt.settings) as uow:  # a refusal rolls everything back
         return jsonify(actions.act(uow, g.staff, case_id, action, body))

@@ -118,6 +118,9 @@ def detail(conn, staff: auth.Staff, case_id: str) -> dict | None:
                 "supervision_level": s.supervision_level,
                 "public_note": s.public_note,
                 "internal_note": s.internal_note,
+                # The worker's answer in their own words, marked as theirs: never a staff note.
+                "worker_comment": s.worker_comment,
+                "worker_rating": s.worker_rating,
             }
             for s in steps
         ],

@@ -86,4 +86,7 @@ history = Table(
     Column("supervision_level", Integer),  # the level after this step, when it changed
     Column("public_note", Text),
     Column("internal_note", Text),
+    # The worker's answer to a resolution, in their own words: never a staff note.
+    Column("worker_comment", Text),
+    Column("worker_rating", Integer),
 )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import Annotated
 
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.events import Category, Status
-from shared.text import OrgCode, StaffId, Uuid, clean_text
+from shared.text import Day, OrgCode, StaffId, Uuid, clean_text
 
 
 # -- the directory and log-in ----------------------------------------------------------------------
@@ -47,8 +47,8 @@ class CaseQuery(BaseModel):
     county: OrgCode | None = None
     supervision_level: Annotated[int, Field(ge=0, le=2)] | None = None
     overdue: bool | None = None
-    submitted_from: date | None = None
-    submitted_to: date | None = None
+    submitted_from: Day | None = None
+    submitted_to: Day | None = None
     q: clean_text(1, 100) | None = None
     page: Annotated[int, Field(ge=1, le=100000)] = 1
     per_page: Annotated[int, Field(ge=1, le=100)] = 20
@@ -59,6 +59,23 @@ class CasePage(BaseModel):
     total: int
     page: int
     per_page: int
+
+
+class HistoryEntry(BaseModel):
+    """One step of a case. ``worker_comment`` and ``worker_rating`` are the worker's own answer to a
+    resolution (marked as theirs); notes are staff's."""
+
+    at: datetime
+    actor_id: str | None
+    actor_role: str
+    action: str | None
+    from_: Status | None = Field(alias="from")
+    to: Status
+    supervision_level: int | None
+    public_note: str | None
+    internal_note: str | None
+    worker_comment: str | None
+    worker_rating: int | None
 
 
 class CaseOut(BaseModel):
@@ -77,7 +94,7 @@ class CaseOut(BaseModel):
     merged_into: str | None
     version: int
     actions: list[str]
-    history: list[dict]
+    history: list[HistoryEntry]
 
 
 # -- case actions: each action's body ----------------------------------------------------------------
@@ -126,7 +143,7 @@ class EscalateIn(ActionIn):
 
 class ExtendIn(ActionIn):
     reason: Reason
-    resolve_due: Annotated[date, Field(strict=False)]  # the new last day, China Standard Time
+    resolve_due: Annotated[Day, Field(strict=False)]  # the new last day, China Standard Time
 
 
 class MergeIn(ActionIn):

@@ -25,6 +25,8 @@ class Step:
     at: datetime
     public_note: str | None = None
     internal_note: str | None = None
+    worker_comment: str | None = None  # the worker's own words (their answer to a resolution)
+    worker_rating: int | None = None
     level: int | None = None  # the supervision level this step raised the case to
     changes: dict = field(default_factory=dict)  # more columns of the case to set
     events: list[tuple[str, events.Frozen]] = field(default_factory=list)  # more events to publish
@@ -53,6 +55,8 @@ class Step:
                 "supervision_level": self.level,
                 "public_note": self.public_note,
                 "internal_note": self.internal_note,
+                "worker_comment": self.worker_comment,
+                "worker_rating": self.worker_rating,
             },
         )
         if self.to != row.status or self.public_note:

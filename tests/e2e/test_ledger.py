@@ -267,8 +267,13 @@ def test_a_named_demand_goes_from_the_kiosk_to_written_off(xs):
         ("resolved", "reopened", "worker", None),
         ("resolved", "closed", "worker", None),
     ]
-    assert complaint in answers[0]["internal_note"] and "2/5" in answers[0]["internal_note"]
-    assert "5/5" in answers[1]["internal_note"]
+    # The worker's own words, marked as theirs, never a staff note.
+    assert (answers[0]["worker_comment"], answers[0]["worker_rating"]) == (complaint, 2)
+    assert (answers[1]["worker_rating"], answers[0]["internal_note"], answers[1]["internal_note"]) == (
+        5,
+        None,
+        None,
+    )
     assert [(h["from"], h["to"]) for h in closed["history"]] == [
         (None, "registered"),
         ("registered", "assigned"),

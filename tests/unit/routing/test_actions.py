@@ -15,6 +15,7 @@ from services.routing.models import cases, history, outbox
 from shared import auth, events
 from shared.clock import CST
 from shared.uow import Unit
+from tests.support.events import deliver
 from tests.support.routing import (
     ADMIN,
     CHAIR,
@@ -311,6 +312,25 @@ def test_the_detail_lists_what_the_caller_may_do_now(ledger):
 
 
 # -- the worker's feedback ------------------------------------------------------------------------
+def test_the_workers_comment_reaches_staff_as_the_workers_own_words_not_a_staff_note(ledger):
+    case_id = ledger.case_ids["e001"]
+    drive(ledger, case_id, "resolved")
+    gid = grievance_of(ledger.rt, case_id)
+    deliver(
+        ledger.rt,
+        events.GrievanceFeedbackGiven(grievance_id=gid, satisfied=False, rating=2, comment="夜班时还是很吵"),
+    )
+    [answer] = [h for h in case(ledger, case_id)["history"] if h["action"] == "feedback"]
+    assert (answer["worker_comment"], answer["worker_rating"], answer["actor_role"]) == (
+        "夜班时还是很吵",
+        2,
+        "worker",
+    )
+    assert answer["internal_note"] is None and answer["actor_id"] is None
+    staff_steps = [h for h in case(ledger, case_id)["history"] if h["action"] != "feedback"]
+    assert all(h["worker_comment"] is None for h in staff_steps)
+
+
 @pytest.mark.parametrize("satisfied,to", [(True, "closed"), (False, "reopened")])
 def test_the_workers_feedback_closes_or_reopens_a_resolved_case(ledger, satisfied, to):
     case_id = ledger.case_ids["e001"]
