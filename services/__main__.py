@@ -125,7 +125,7 @@ def set_password(staff_id):
 
 @cli.group("dead-letters")
 def dead_letters():
-    """List or replay the messages a service could not handle."""
+    """List or replay the messages a service could not handle, and the events its outbox parked."""
 
 
 @dead_letters.command("list")
@@ -147,6 +147,43 @@ def dead_replay(service, ids):
 
     n = replay(load(service), service, set(ids) or None)
     click.echo(f"{n} dead letter(s) replayed into {service}'s queue")
+
+
+def _outbox(service):
+    """The service's engine and outbox table; a clear error for a service that publishes nothing."""
+    import importlib
+
+    from shared.db import make_engine
+
+    outbox = getattr(importlib.import_module(f"services.{service}.models"), "outbox", None)
+    if outbox is None:
+        raise click.ClickException(f"{service} publishes nothing: it has no outbox")
+    return make_engine(load(service).database_url), outbox
+
+
+@dead_letters.command("parked")
+@service_arg
+def dead_parked(service):
+    """The service's outbox events parked after the broker refused them again and again."""
+    from shared.outbox import parked
+
+    engine, outbox = _outbox(service)
+    rows = parked(engine, outbox)
+    for p in rows:
+        click.echo(f"{p.event_id}\t{p.type}\t{p.attempts}\t{p.created_at.isoformat()}")
+    click.echo(f"{len(rows)} parked event(s) in {service}'s outbox", err=True)
+
+
+@dead_letters.command("unpark")
+@service_arg
+@click.option("--id", "ids", multiple=True, help="only these event ids (default: all)")
+def dead_unpark(service, ids):
+    """Give parked outbox events to the relay again (once what refused them is mended)."""
+    from shared.outbox import unpark
+
+    engine, outbox = _outbox(service)
+    n = unpark(engine, outbox, set(ids) or None)
+    click.echo(f"{n} parked event(s) handed back to {service}'s relay")
 
 
 @cli.command("check-broker")

@@ -4,6 +4,11 @@ A row is marked only after the broker confirmed it, in the transaction that clai
 crash between the two publishes it again (consumers are idempotent) and never loses it.
 Rows are found by "not yet published", never by "id above the last one seen": ids are taken
 before commit, so a lower id can commit later (FIELD-NOTES).
+
+A row the broker refuses (unroutable under ``mandatory``, or nacked) is tried again with the next
+batches; after ``PARK_AFTER`` refusals it is parked: kept, no longer claimed, counted in
+``xinsheng_outbox_parked`` (an alert), listed and put back by ``python -m services dead-letters``.
+Without parking, a batch's worth of rows refused for good would hold back every row behind them.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, Table, delete, func, select, update
@@ -23,6 +29,7 @@ from shared.config import Settings
 
 log = logging.getLogger(__name__)
 KEEP_PUBLISHED = timedelta(hours=1)
+PARK_AFTER = 5  # refusals before a row is parked
 
 
 class Relay:
@@ -40,8 +47,8 @@ class Relay:
         """
         t = self.outbox.c
         claim = (
-            select(t.seq, t.event_id, t.type, t.correlation_id, t.body)
-            .where(t.published_at.is_(None))
+            select(t.seq, t.event_id, t.type, t.correlation_id, t.body, t.attempts)
+            .where(t.published_at.is_(None), t.attempts < PARK_AFTER)
             .order_by(t.seq)
             .limit(self.settings.relay_batch)
             .with_for_update(skip_locked=True)
@@ -65,9 +72,10 @@ class Relay:
                 )
         for r in refused:
             metrics.PUBLISH_ERRORS.labels(self.settings.service, "refused").inc()
+            parked = r.attempts + 1 >= PARK_AFTER
             log.error(
-                "broker refused an outbox event; it stays unpublished",
-                extra={"event_id": r.event_id, "event_type": r.type},
+                "broker refused an outbox event; " + ("it is parked" if parked else "it stays unpublished"),
+                extra={"event_id": r.event_id, "event_type": r.type, "attempts": r.attempts + 1},
             )
         for r, ok in zip(rows, taken, strict=True):
             if ok:
@@ -106,19 +114,54 @@ class Relay:
         self.publisher.close()
 
 
+@dataclass(frozen=True)
+class Parked:
+    event_id: str
+    type: str
+    attempts: int
+    created_at: datetime
+
+
+def parked(engine: Engine, outbox: Table) -> list[Parked]:
+    """The rows parked after the broker refused them again and again, oldest first."""
+    t = outbox.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(t.event_id, t.type, t.attempts, t.created_at)
+            .where(t.published_at.is_(None), t.attempts >= PARK_AFTER)
+            .order_by(t.seq)
+        ).all()
+    return [Parked(r.event_id, r.type, r.attempts, r.created_at) for r in rows]
+
+
+def unpark(engine: Engine, outbox: Table, event_ids: set[str] | None = None) -> int:
+    """Give parked rows (all, or those named) to the relay again, once the cause is mended."""
+    t = outbox.c
+    which = [t.published_at.is_(None), t.attempts >= PARK_AFTER]
+    if event_ids is not None:
+        which.append(t.event_id.in_(event_ids))
+    with engine.begin() as conn:
+        return conn.execute(update(outbox).where(*which).values(attempts=0)).rowcount
+
+
 class PendingCollector:
-    """``xinsheng_outbox_pending{service}``: rows not yet confirmed by the broker, read at scrape time."""
+    """``xinsheng_outbox_pending{service}`` (rows not yet confirmed by the broker) and
+    ``xinsheng_outbox_parked{service}`` (rows parked after refusals), read at scrape time."""
 
     def __init__(self, service: str, engine: Engine, outbox: Table):
         self.service, self.engine, self.outbox = service, engine, outbox
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "xinsheng_outbox_pending", "Outbox events not yet published.", labels=["service"]
-        )
+        t = self.outbox.c
+        waiting = t.published_at.is_(None)
         with self.engine.connect() as conn:
-            pending = conn.execute(
-                select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
-            ).scalar_one()
-        family.add_metric([self.service], pending)
-        yield family
+            pending, parked_rows = conn.execute(
+                select(func.count(), func.count().filter(t.attempts >= PARK_AFTER)).where(waiting)
+            ).one()
+        for name, doc, value in (
+            ("xinsheng_outbox_pending", "Outbox events not yet published.", pending),
+            ("xinsheng_outbox_parked", "Outbox events parked after the broker refused them.", parked_rows),
+        ):
+            family = GaugeMetricFamily(name, doc, labels=["service"])
+            family.add_metric([self.service], value)
+            yield family

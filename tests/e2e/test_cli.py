@@ -37,3 +37,34 @@ def test_import_directory_rejects_a_broken_file(tmp_path):
     bad.write_text("city: {name: x, officers: []}\ncounties: []\n", encoding="utf-8")
     result = run("import-directory", str(bad), VAR_DIR=str(tmp_path))
     assert result.returncode != 0 and "directory.yaml" in result.stderr
+
+
+def test_parked_outbox_events_are_listed_and_handed_back_by_the_cli(tmp_path):
+    from services.intake.models import outbox
+    from shared import clock
+    from shared.db import make_engine
+    from shared.outbox import PARK_AFTER
+
+    url = f"sqlite:///{tmp_path / 'intake.db'}"
+    assert run("migrate", "intake", INTAKE_DATABASE_URL=url, VAR_DIR=str(tmp_path)).returncode == 0
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            outbox.insert(),
+            {
+                "event_id": "e-parked",
+                "type": "nobody.binds_this",
+                "body": "{}",
+                "created_at": clock.now(),
+                "attempts": PARK_AFTER,
+            },
+        )
+    listed = run("dead-letters", "parked", "intake", INTAKE_DATABASE_URL=url, VAR_DIR=str(tmp_path))
+    assert listed.returncode == 0 and listed.stdout.startswith("e-parked\tnobody.binds_this\t5\t")
+    handed = run("dead-letters", "unpark", "intake", "--id", "e-parked", INTAKE_DATABASE_URL=url)
+    assert handed.returncode == 0 and "1 parked event(s)" in handed.stdout
+    with engine.connect() as conn:
+        assert conn.execute(outbox.select()).one().attempts == 0
+    engine.dispose()
+    nothing = run("dead-letters", "parked", "reports", VAR_DIR=str(tmp_path))
+    assert nothing.returncode != 0 and "publishes nothing" in nothing.stderr

@@ -126,3 +126,38 @@ def test_an_event_nobody_listens_to_stays_unpublished_and_does_not_block_the_res
             select(outbox.c.type, outbox.c.attempts).where(outbox.c.published_at.is_(None))
         ).all()
     assert [tuple(r) for r in stuck] == [("nobody.listens", 1)]
+
+
+def unroutable(rt, n: int) -> list[str]:
+    """Rows of an event type no queue binds: the broker returns them under ``mandatory``."""
+    ids = [str(uuid.uuid4()) for _ in range(n)]
+    with rt.engine.begin() as conn:
+        conn.execute(
+            outbox.insert(),
+            [
+                {"event_id": i, "type": "nobody.binds_this", "body": "{}", "created_at": clock.now()}
+                for i in ids
+            ],
+        )
+    return ids
+
+
+def test_rows_the_broker_refuses_for_good_are_parked_and_never_hold_back_the_rest(intake_rt):
+    from shared.outbox import PARK_AFTER, PendingCollector, parked, unpark
+
+    refused = unroutable(intake_rt, 100)  # a whole batch's worth, first in line
+    good = emit(intake_rt, 30)
+    relay = Relay(intake_rt.settings, intake_rt.engine, outbox)
+    for _ in range(PARK_AFTER + 2):  # bounded: each run tries the oldest unpublished batch
+        relay.run_once()
+    relay.publisher.close()
+
+    assert sorted(routed_ids(intake_rt)) == sorted(good)
+    assert sorted(p.event_id for p in parked(intake_rt.engine, outbox)) == sorted(refused)
+    gauges = {
+        f.name: f.samples[0].value for f in PendingCollector("intake", intake_rt.engine, outbox).collect()
+    }
+    assert gauges == {"xinsheng_outbox_pending": 100, "xinsheng_outbox_parked": 100}
+
+    assert unpark(intake_rt.engine, outbox, {refused[0]}) == 1
+    assert len(parked(intake_rt.engine, outbox)) == 99

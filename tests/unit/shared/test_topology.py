@@ -47,3 +47,8 @@ def test_every_service_declares_every_queue_and_binding():
     for service in SERVICES:
         assert channel.bound[topology.queue_name(service)] == handled(service)
         assert channel.bound[topology.dead_queue_name(service)] == {service}
+
+
+def test_every_event_type_a_service_emits_is_bound_to_at_least_one_queue():
+    bound = {key for keys in topology.BINDINGS.values() for key in keys}
+    assert set(events.CURRENT_VERSION) <= bound, set(events.CURRENT_VERSION) - bound
