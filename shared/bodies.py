@@ -70,14 +70,38 @@ class IsoJSONProvider(DefaultJSONProvider):
         return json.loads(s, object_pairs_hook=_unique_keys, **kwargs)
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+def _same_origin() -> bool:
+    """Whether a form POST comes from our own pages (or from no page: a script, a kiosk's own tool).
+
+    Browsers send no cookies we rely on, but a page elsewhere could still make a worker's browser
+    post a demand or an answer (CSRF). ``Sec-Fetch-Site`` says where a request comes from in every
+    current browser; without it, an ``Origin`` other than ours is refused. Our pages send no
+    referrer, so their own ``Origin`` may be ``null``: that is not taken as foreign.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return True
+    return origin.rstrip("/") == request.host_url.rstrip("/")
+
+
 def install_form_check(app: Flask) -> None:
-    """A form body must be UTF-8 (never stored with U+FFFD in place of what was sent) and name each
-    field once: forms would keep the first of two values where JSON keeps the last, so the two ways
+    """A form body must come from our own pages (no cross-site form posts), be UTF-8 (never stored
+    with U+FFFD in place of what was sent) and name each field once: forms would keep the first of two values where JSON keeps the last, so the two ways
     in could disagree on, say, ``anonymous``."""
 
     @app.before_request
     def check_form() -> None:
-        if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        if request.method != "POST" or request.mimetype not in FORM_TYPES:
+            return
+        if not _same_origin():
+            raise ApiError(403, "cross_site_form", _("A form from another site is not accepted here."))
+        if request.mimetype != "application/x-www-form-urlencoded":
             return
         raw = request.get_data(cache=True)  # the form is parsed from this copy afterwards
         try:
