@@ -71,6 +71,7 @@ class Xinsheng:
             "AMQP_URL": self.amqp_url or self.vhost.url,
             "VAR_DIR": str(self.workdir / "var"),
             "SECRET_KEY": secrets.token_hex(16),
+            "METRICS_TOKEN": secrets.token_hex(16),
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.mailbox.port),
             "WEB_CONCURRENCY": "2",
@@ -133,6 +134,14 @@ class Xinsheng:
                 return response.status, response.read()
         except urllib.error.HTTPError as err:
             return err.code, err.read()
+
+    def metrics(self, service: str) -> str:
+        """The service's /metrics, as Prometheus scrapes it (with the metrics token)."""
+        status, body = self.request(
+            service, "/metrics", headers={"Authorization": f"Bearer {self.env['METRICS_TOKEN']}"}
+        )
+        assert status == 200, status
+        return body.decode()
 
     def get(self, service: str, path: str, **headers) -> tuple[int, dict]:
         status, body = self.request(service, path, headers=headers)

@@ -227,7 +227,7 @@ def up(directory):
     ctx.invoke(import_directory, path=directory, demo_password=DEMO_PASSWORD)
     var = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var"))
     shutil.rmtree(var / "metrics", ignore_errors=True)  # start every service's metrics afresh
-    system = procs.System(env={}, log_dir=var / "log")
+    system = procs.System(env={"METRICS_TOKEN": _metrics_token(var)}, log_dir=var / "log")
     if busy := system.busy_ports():
         raise click.ClickException(f"port(s) {busy} already in use: stop what listens there (`make down`?)")
     system.start_all()
@@ -255,8 +255,25 @@ def up(directory):
     click.echo(
         f"  demo staff log-in: any staff id of the demo directory (e.g. e001-chair), password {DEMO_PASSWORD}"
     )
+    click.echo(
+        f"  /metrics: send 'Authorization: Bearer TOKEN', TOKEN in {var / 'metrics-token'} (or METRICS_TOKEN)"
+    )
     for service, what in names.items():
         click.echo(f"  {service:8} {system.url(service)}  {what}; /metrics /readyz /apidoc/openapi.json")
+
+
+def _metrics_token(var: Path) -> str:
+    """The token a scraper must show at /metrics: METRICS_TOKEN, else one made once in var/metrics-token."""
+    import secrets
+
+    if token := os.environ.get("METRICS_TOKEN"):
+        return token
+    path = var / "metrics-token"
+    if not path.exists():
+        var.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _enterprises_listed(system) -> bool:

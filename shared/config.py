@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     secret_key: str = "dev-only-secret-change-me"
     max_content_length: int = 64 * 1024
     clock_offset: str = ""  # moves the system's clock, e.g. "36h" (shared.clock)
+    # /metrics answers only a scraper with ``Authorization: Bearer <this>``; none set: nobody.
+    metrics_token: str = ""
     var_dir: Path = REPO_ROOT / "var"
 
 

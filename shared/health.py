@@ -3,10 +3,11 @@ naming what is down) and ``/metrics`` (every process's metrics and the service's
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Iterable
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from flask_babel import gettext as _
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
@@ -60,5 +61,15 @@ def install(app: Flask, settings: Settings, engine: Engine, collectors: Iterable
 
     @app.get("/metrics")
     def metrics_view() -> Response:
+        # Counts by category and enterprise (harassment at one firm, say) are for the operators'
+        # Prometheus only, not for anyone who reaches the service's port.
+        if not _scraper(settings.metrics_token):
+            raise ApiError(403, "forbidden", _("Metrics are for the monitoring system only."))
         body, content_type = metrics.exposition(collectors)
         return Response(body, content_type=content_type)
+
+
+def _scraper(token: str) -> bool:
+    """Whether the request carries the metrics token (compared in constant time)."""
+    scheme, _sep, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)

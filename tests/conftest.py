@@ -15,12 +15,15 @@ from shared import clock, config
 from shared.bootstrap import Runtime
 from shared.db import make_engine
 
+METRICS_TOKEN = "metrics-test-token"  # what the tests' Prometheus would send
+
 
 def make_settings(
     service: str, database_url: str, amqp_url: str | None = None, **overrides
 ) -> config.Settings:
     """The service's own settings (its config.Settings), on the given database and broker."""
     settings_class = importlib.import_module(f"services.{service}.config").Settings
+    overrides.setdefault("metrics_token", METRICS_TOKEN)
     return settings_class(
         service=service, database_url=database_url, amqp_url=amqp_url or closed_amqp_url(), **overrides
     )

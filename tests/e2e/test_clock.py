@@ -28,6 +28,7 @@ def moved_env(tmp_path):
         **os.environ,
         "VAR_DIR": str(tmp_path / "var"),
         "CLOCK_OFFSET": "5d",
+        "METRICS_TOKEN": "clock-test-token",
         "AMQP_URL": closed_amqp_url(),
         "INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'intake.db'}",
         "REPORTS_DATABASE_URL": f"sqlite:///{tmp_path / 'reports.db'}",
@@ -88,7 +89,10 @@ def test_a_moved_clock_is_stored_answered_exported_and_logged_by_every_process(m
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 submitted_at = datetime.fromisoformat(json.load(response)["submitted_at"])
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            scrape = urllib.request.Request(
+                f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer clock-test-token"}
+            )
+            with urllib.request.urlopen(scrape, timeout=10) as response:
                 metrics = response.read().decode()
             wait_until(
                 lambda: log_path.read_text(errors="replace").count("clock moved by CLOCK_OFFSET") >= 2,

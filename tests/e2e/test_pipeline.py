@@ -95,15 +95,13 @@ def test_every_demand_is_assigned_emailed_shown_and_counted(xs):
     assert summary["by_channel"] == {"web": 10, "mobile": 1, "kiosk": 1}
     assert sum(c["count"] for c in summary["by_county"]) == len(sent)
 
-    _, metrics = xs.request("reports", "/metrics")
-    text = metrics.decode()
+    text = xs.metrics("reports")
     submitted = sum(
         float(v) for v in re.findall(r"^xinsheng_grievances_submitted_total\{[^}]*\} (\S+)$", text, re.M)
     )
     assert submitted == len(sent)
     assert re.search(rf'^xinsheng_cases\{{status="assigned"\}} {len(sent)}\.0$', text, re.M)
-    _, intake_metrics = xs.request("intake", "/metrics")
-    intake_text = intake_metrics.decode()
+    intake_text = xs.metrics("intake")
     assert re.search(r'^xinsheng_outbox_pending\{service="intake"\} 0\.0$', intake_text, re.M)
     # Two gunicorn workers answered the POSTs: /metrics must add up both, whichever one answers.
     posts = re.findall(

@@ -40,8 +40,8 @@ def run_load(xs, **kwargs) -> Load:
 
 
 def metric(xs, service: str, pattern: str) -> float:
-    _, text = xs.request(service, "/metrics")
-    return sum(float(v) for v in re.findall(rf"^{pattern} (\S+)$", text.decode(), re.M))
+    text = xs.metrics(service)
+    return sum(float(v) for v in re.findall(rf"^{pattern} (\S+)$", text, re.M))
 
 
 @pytest.mark.parametrize("service", ["routing", "notify", "reports", "intake"])

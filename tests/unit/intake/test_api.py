@@ -488,7 +488,7 @@ def test_metrics_count_pending_outbox_events_and_requests(intake):
     client, _ = intake
     submitted_code(client)
     submitted_code(client, anonymous=False, contact={"phone": "13800138000"})
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers={"Authorization": "Bearer metrics-test-token"})
 
     assert response.status_code == 200
     assert response.mimetype == "text/plain"

@@ -95,3 +95,22 @@ def test_a_page_gets_a_content_security_policy_without_inline_script_or_framing(
     assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy
     assert "frame-ancestors 'none'" in policy
     assert "Content-Security-Policy" not in client.get("/moment").headers  # JSON is no page
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic metrics-test-token"}]
+)
+def test_metrics_are_refused_to_anyone_but_the_scraper(client, headers):
+    response = client.get("/metrics", headers=headers)
+    assert response.status_code == 403 and b"xinsheng_" not in response.data
+
+
+def test_metrics_answer_the_scraper_with_the_token(client):
+    response = client.get("/metrics", headers={"Authorization": "Bearer metrics-test-token"})
+    assert response.status_code == 200 and b"xinsheng_outbox" not in response.data  # reports has no outbox
+    assert b"xinsheng_http_requests_total" in response.data or response.data.startswith(b"#")
+
+
+def test_no_token_configured_means_no_metrics_for_anyone(sqlite_runtime):
+    app = web.create_app(sqlite_runtime("reports", metrics_token=""), import_name=__name__)
+    assert app.test_client().get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403
