@@ -75,6 +75,7 @@ class Xinsheng:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.mailbox.port),
             "WEB_CONCURRENCY": "2",
+            "RATE_LIMIT": "off",  # tests and benchmarks post thousands from one address; a test may set it
             **{f"{s.upper()}_DATABASE_URL": self.dbs(s) for s in SERVICES},
             **self.extra_env,
         }

@@ -110,17 +110,22 @@ def import_directory(path, demo_password):
 @cli.command("set-password")
 @click.argument("staff_id")
 def set_password(staff_id):
-    """Set a staff member's password (asked for, or read from standard input; never an argument)."""
+    """Set a staff member's password (asked for, or read from standard input; never an argument).
+    Their sessions open before it end, in every service, within a minute."""
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     from services.routing import config as routing_config
+    from services.routing.models import outbox
+    from services.routing.revocations import revoke
     from services.routing.staff import set_password as store
     from shared.bootstrap import bootstrap
+    from shared.uow import unit_of_work
 
     rt = bootstrap(routing_config.load())
-    with rt.engine.begin() as conn:
-        if not store(conn, staff_id, password):
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        if not store(uow.conn, staff_id, password):
             raise click.ClickException(f"no staff member {staff_id}")
-    click.echo(f"password set for {staff_id}")
+        revoke(uow, staff_id, "password_reset")
+    click.echo(f"password set for {staff_id}; their open sessions are closed")
 
 
 @cli.group("dead-letters")

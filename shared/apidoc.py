@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, send_from_directory
+from spectree import Response as Doc
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 from werkzeug.exceptions import NotFound
@@ -62,3 +64,22 @@ def install(app: Flask) -> None:
             if (folder / name).is_file():
                 return send_from_directory(folder, name, max_age=3600)
         raise NotFound()
+
+
+class Pages(Doc):
+    """Answers that are not JSON (an HTML page, Prometheus' text), documented with their media type
+    so a client (or schemathesis) knows what each status carries."""
+
+    def __init__(self, media_type: str, *codes: int, **models: Any):
+        """``codes`` answer ``media_type``; ``models`` (``HTTP_403=ErrorResponse``) answer JSON."""
+        super().__init__(*(f"HTTP_{code}" for code in codes), **models)
+        self.media_type, self.pages = media_type, {str(code) for code in codes}
+
+    def generate_spec(self, naming_strategy: Any = None) -> dict[str, Any]:
+        spec: dict[str, Any] = (
+            super().generate_spec() if naming_strategy is None else super().generate_spec(naming_strategy)
+        )
+        for code, answer in spec.items():
+            if code in self.pages:  # a form refused is its page again, not spectree's JSON 422
+                answer["content"] = {self.media_type: {"schema": {"type": "string"}}}
+        return spec

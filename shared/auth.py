@@ -3,22 +3,32 @@
 routing issues a token at ``POST /api/v1/auth/token`` after checking the password; every service
 verifies it with the same ``SECRET_KEY`` and no call to routing. A token names the staff member,
 their role and their organisation (enterprise, county or "city").
+
+A token is refused before it expires once its staff member is revoked (removed, moved, or given a
+new password): routing writes the moment to its ``revocations`` table and publishes
+``staff.revoked``; every service with staff endpoints keeps the same table and reads it here, at
+most every ``REVOCATIONS_TTL`` seconds per process: a revoked account loses access within a minute.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import Connection, Engine, Table, select
 
 from shared.errors import ApiError
 
 TOKEN_SECONDS = 8 * 3600  # one working day
+REVOCATIONS_TTL = 15.0  # seconds a process trusts its copy of the revocations
 _SALT = "xinsheng-staff-token"
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,9 +51,14 @@ def issue(secret: str, staff: Staff) -> str:
 
 def verify(secret: str, token: str, max_age: int = TOKEN_SECONDS) -> Staff:
     """The staff member a token names; ApiError 401 if it is forged, malformed or expired."""
+    return _decode(secret, token, max_age)[0]
+
+
+def _decode(secret: str, token: str, max_age: int = TOKEN_SECONDS) -> tuple[Staff, datetime]:
+    """The staff member a token names and when it was issued."""
     try:
-        claims = _serializer(secret).loads(token, max_age=max_age)
-        return Staff(**claims)
+        claims, issued = _serializer(secret).loads(token, max_age=max_age, return_timestamp=True)
+        return Staff(**claims), issued
     except SignatureExpired:
         raise ApiError(401, "token_expired", _("Your session has expired; please log in again.")) from None
     except (BadSignature, TypeError):
@@ -64,7 +79,10 @@ def require_staff(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 )
             from shared.web import runtime
 
-            g.staff = verify(runtime().settings.secret_key, token.strip())
+            g.staff, issued = _decode(runtime().settings.secret_key, token.strip())
+            revocations: Revocations | None = current_app.extensions.get("xinsheng.revocations")
+            if revocations is not None and revocations.refuses(g.staff.id, issued):
+                raise ApiError(401, "token_revoked", _("This session was closed; please log in again."))
             if roles and g.staff.role not in roles:
                 raise ApiError(403, "forbidden", _("Your role may not do this."))
             return view(*args, **kwargs)
@@ -72,3 +90,38 @@ def require_staff(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return wrapper
 
     return decorate
+
+
+class Revocations:
+    """Which staff members' older tokens are refused, from the service's ``revocations`` table (see
+    shared/db.py), read again at most every ``ttl`` seconds by this process."""
+
+    def __init__(self, engine: Engine, table: Table, ttl: float = REVOCATIONS_TTL):
+        self.engine, self.table, self.ttl = engine, table, ttl
+        self._lock = threading.Lock()
+        self._read_at = -float("inf")
+        self._revoked: dict[str, datetime] = {}
+
+    def refuses(self, staff_id: str, issued: datetime) -> bool:
+        """Whether a token of ``staff_id`` issued at ``issued`` was revoked since (whole seconds:
+        a token's time has no fraction, so a log-in in the second of the revocation stands)."""
+        revoked = self._current().get(staff_id)
+        return revoked is not None and issued.astimezone(UTC) < revoked.replace(microsecond=0)
+
+    def _current(self) -> dict[str, datetime]:
+        with self._lock:
+            if time.monotonic() - self._read_at >= self.ttl:
+                with self.engine.connect() as conn:
+                    rows = conn.execute(select(self.table.c.staff_id, self.table.c.revoked_at)).all()
+                self._revoked = {r.staff_id: r.revoked_at for r in rows}
+                self._read_at = time.monotonic()
+            return self._revoked
+
+
+def record_revocation(conn: Connection, table: Table, staff_id: str, revoked_at: datetime) -> None:
+    """Keep the latest revocation of a staff member (a late, older one changes nothing)."""
+    known = conn.execute(select(table.c.revoked_at).where(table.c.staff_id == staff_id)).scalar()
+    if known is None:
+        conn.execute(table.insert().values(staff_id=staff_id, revoked_at=revoked_at))
+    elif known < revoked_at:
+        conn.execute(table.update().where(table.c.staff_id == staff_id).values(revoked_at=revoked_at))

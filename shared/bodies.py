@@ -92,8 +92,8 @@ def _same_origin() -> bool:
 
 def install_form_check(app: Flask) -> None:
     """A form body must come from our own pages (no cross-site form posts), be UTF-8 (never stored
-    with U+FFFD in place of what was sent) and name each field once: forms would keep the first of two values where JSON keeps the last, so the two ways
-    in could disagree on, say, ``anonymous``."""
+    with U+FFFD in place of what was sent) and name each field once: forms would keep the first of
+    two values where JSON keeps the last, so the two ways in could disagree on, say, ``anonymous``."""
 
     @app.before_request
     def check_form() -> None:
@@ -102,6 +102,9 @@ def install_form_check(app: Flask) -> None:
         if not _same_origin():
             raise ApiError(403, "cross_site_form", _("A form from another site is not accepted here."))
         if request.mimetype != "application/x-www-form-urlencoded":
+            _refuse_repeated(
+                [k for k in request.form if isinstance(k, str) and len(request.form.getlist(k)) > 1]
+            )
             return
         raw = request.get_data(cache=True)  # the form is parsed from this copy afterwards
         try:
@@ -109,11 +112,14 @@ def install_form_check(app: Flask) -> None:
         except UnicodeDecodeError:
             raise ApiError(400, "malformed", _("The form is not valid UTF-8.")) from None
         names = [name for name, _value in pairs]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ApiError(
-                422, "invalid_fields", _("Some fields are invalid."), dict.fromkeys(repeated, _repeated())
-            )
+        _refuse_repeated([name for name in names if names.count(name) > 1])
+
+
+def _refuse_repeated(names: list[str]) -> None:
+    """A field given twice is refused: which value was meant is not for us to guess."""
+    if names:
+        fields = dict.fromkeys(sorted(set(names)), _repeated())
+        raise ApiError(422, "invalid_fields", _("Some fields are invalid."), fields)
 
 
 def json_body(model: type[M]) -> M:

@@ -93,6 +93,30 @@ def inbox_table(metadata: MetaData) -> Table:
     )
 
 
+def throttle_table(metadata: MetaData) -> Table:
+    """Add the throttle counters to a service's metadata (``shared.throttle``): one row per key and
+    window, the key a keyed hash (never an address, an account or a password), gone once expired."""
+    return Table(
+        "throttle",
+        metadata,
+        Column("key", String(80), primary_key=True),
+        Column("hits", Integer, nullable=False),
+        Column("expires_at", UTCDateTime(), nullable=False),
+        Index("ix_throttle_expires", "expires_at"),
+    )
+
+
+def revocations_table(metadata: MetaData) -> Table:
+    """Add the revocations to a service with staff endpoints: a staff member's tokens issued before
+    ``revoked_at`` are refused (kept current from ``staff.revoked``; see shared/auth.py)."""
+    return Table(
+        "revocations",
+        metadata,
+        Column("staff_id", String(64), primary_key=True),
+        Column("revoked_at", UTCDateTime(), nullable=False),
+    )
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine tuned for our use: durable SQLite (WAL, synchronous=FULL), bounded PostgreSQL pools."""
     if url.startswith("sqlite"):

@@ -173,6 +173,15 @@ class EnterpriseUpdated(Frozen):
     has_chair: bool
 
 
+class StaffRevoked(Frozen):
+    """A staff member's tokens issued before ``revoked_at`` no longer open anything: the account was
+    removed or disabled, moved to another role or organisation, or its password was reset."""
+
+    staff_id: str
+    revoked_at: datetime
+    reason: Literal["removed", "moved", "password_reset"]
+
+
 PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
     ("grievance.submitted", 1): GrievanceSubmitted,
     ("grievance.contact_shared", 1): GrievanceContactShared,
@@ -184,6 +193,7 @@ PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
     ("notification.sent", 1): NotificationOutcome,
     ("notification.failed", 1): NotificationOutcome,
     ("enterprise.updated", 1): EnterpriseUpdated,
+    ("staff.revoked", 1): StaffRevoked,
 }
 CURRENT_VERSION = {etype: version for etype, version in PAYLOADS}
 

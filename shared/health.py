@@ -10,12 +10,16 @@ from collections.abc import Iterable
 from flask import Flask, Response, jsonify, request
 from flask_babel import gettext as _
 from prometheus_client.registry import Collector
+from pydantic import BaseModel
+from spectree import Response as Doc
+from spectree import SpecTree
 from sqlalchemy import Engine, text
 
 from shared import metrics
+from shared.apidoc import Pages
 from shared.broker import RETRYABLE, connect
 from shared.config import Settings
-from shared.errors import ApiError
+from shared.errors import ApiError, ErrorResponse
 
 
 class _BrokerCheck:
@@ -44,15 +48,31 @@ def _database_check(engine: Engine) -> str:
         return f"unavailable ({type(exc).__name__})"
 
 
-def install(app: Flask, settings: Settings, engine: Engine, collectors: Iterable[Collector]) -> None:
+class Alive(BaseModel):
+    status: str
+    service: str
+
+
+class Ready(Alive):
+    checks: dict[str, str]
+
+
+def install(
+    app: Flask, settings: Settings, engine: Engine, collectors: Iterable[Collector], spec: SpecTree
+) -> None:
+    """The three routes, each in the service's OpenAPI document with every answer it gives."""
     broker_check = _BrokerCheck(settings)
 
     @app.get("/healthz")
+    @spec.validate(resp=Doc(HTTP_200=Alive), tags=["health"], skip_validation=True)
     def healthz() -> Response:
+        """Alive: the process answers (nothing else is checked)."""
         return jsonify(status="ok", service=settings.service)
 
     @app.get("/readyz")
+    @spec.validate(resp=Doc(HTTP_200=Ready, HTTP_503=ErrorResponse), tags=["health"], skip_validation=True)
     def readyz() -> Response | tuple[Response, int]:
+        """Ready: the service's database and RabbitMQ answer; 503 names what does not."""
         checks = {"database": _database_check(engine), "broker": broker_check()}
         if all(v == "ok" for v in checks.values()):
             return jsonify(status="ready", service=settings.service, checks=checks)
@@ -60,7 +80,11 @@ def install(app: Flask, settings: Settings, engine: Engine, collectors: Iterable
         return jsonify(err.body()), 503
 
     @app.get("/metrics")
+    @spec.validate(
+        resp=Pages("text/plain", 200, HTTP_403=ErrorResponse), tags=["health"], skip_validation=True
+    )
     def metrics_view() -> Response:
+        """Prometheus text of every process of the service, for the scraper's bearer token only."""
         # Counts by category and enterprise (harassment at one firm, say) are for the operators'
         # Prometheus only, not for anyone who reaches the service's port.
         if not _scraper(settings.metrics_token):

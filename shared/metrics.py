@@ -110,6 +110,12 @@ PUBLISH_ERRORS = _Lazy(
     "Outbox publishes that failed and will be retried.",
     ["service", "reason"],
 )
+CONTACTS_ERASED = _Lazy(
+    Counter,
+    "xinsheng_contacts_erased_total",
+    "Named workers' contacts erased once kept for the retention period after their case was final.",
+    ["service"],
+)
 HTTP_REQUESTS = _Lazy(
     Counter,
     "xinsheng_http_requests_total",

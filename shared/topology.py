@@ -31,6 +31,7 @@ BINDINGS: dict[str, tuple[str, ...]] = {
         "notification.sent",
         "notification.failed",
         "enterprise.updated",
+        "staff.revoked",
     ),
 }
 

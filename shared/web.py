@@ -3,9 +3,7 @@ security headers. The HTTP edge: domain errors become answers here, in one place
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -13,15 +11,13 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_babel import Babel, get_locale, lazy_gettext
 from flask_babel import gettext as _
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from prometheus_client.registry import Collector
+from spectree import SpecTree
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from shared import apidoc, bodies, clock, health, metrics
+from shared import apidoc, auth, bodies, clock, health, metrics, throttle
 from shared.bootstrap import Runtime
 from shared.config import REPO_ROOT, Settings
 from shared.db import is_transient
@@ -72,14 +68,17 @@ def create_app(
     rt: Runtime[Settings],
     *,
     import_name: str,
+    spec: SpecTree,
     outbox: Table | None = None,
     messages: Mapping[str, Any] | None = None,
+    revocations: Table | None = None,
     collectors: Iterable[Collector] = (),
     template_folder: str | None = None,
     static_folder: str | None = None,
 ) -> Flask:
-    """A Flask app wired with the shared behaviour; the service adds its blueprints. ``messages``:
-    the message of each code the service's domain errors may carry."""
+    """A Flask app wired with the shared behaviour; the service adds its blueprints. ``spec``: the
+    service's OpenAPI document (the shared routes join it); ``messages``: the message of each code
+    the service's domain errors may carry."""
     settings, engine = rt.settings, rt.engine
     if outbox is not None:
         collectors = (PendingCollector(settings.service, engine, outbox), *collectors)
@@ -93,6 +92,8 @@ def create_app(
     app.json = bodies.IsoJSONProvider(app)
     app.extensions["xinsheng"] = rt
     app.extensions["xinsheng.messages"] = {**COMMON_MESSAGES, **(messages or {})}
+    if revocations is not None:  # a service with staff endpoints: revoked tokens are refused
+        app.extensions["xinsheng.revocations"] = auth.Revocations(engine, revocations)
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["local_time"] = clock.for_people
@@ -100,8 +101,9 @@ def create_app(
     _install_timing(app, settings.service)
     bodies.install_form_check(app)
     _install_headers(app)
-    health.install(app, settings, engine, tuple(collectors))
+    health.install(app, settings, engine, tuple(collectors), spec)
     apidoc.install(app)
+    spec.register(app)  # the document is made at its first request, with every route by then
     return app
 
 
@@ -227,23 +229,29 @@ def _install_headers(app: Flask) -> None:
         return response
 
 
-def install_rate_limit(app: Flask, rate_limit: str, endpoints: Iterable[str]) -> None:
-    """Limit POSTs to the given endpoints per client, e.g. RATE_LIMIT="20/minute"; off when empty.
+def install_rate_limit(app: Flask, rate_limit: str, endpoints: Iterable[str], table: Table) -> None:
+    """Limit POSTs to the given endpoints per client, all of them together, e.g.
+    RATE_LIMIT="120/10 minutes"; off for "off", "0" or empty. A 429 carries Retry-After.
 
-    The client key is a salted hash of its address, held in this process's memory only: no
-    address is stored (DESIGN §4). Limits are per process, so they multiply by the worker count.
+    The counters live in the service's ``table`` (``shared.throttle``), so every process and instance
+    shares them. A client is a keyed hash of its address under a key that changes daily, and its row
+    goes with its window: no address is stored (DESIGN §4).
     """
-    if not rate_limit:
+    budget = throttle.Budget.parse(rate_limit)
+    if budget is None:
         return
-    salt = secrets.token_bytes(16)
-    limit, window = parse(rate_limit), MovingWindowRateLimiter(MemoryStorage())
+    rt: Runtime[Settings] = app.extensions["xinsheng"]
+    counters = throttle.Counters(rt.engine, table, rt.settings.secret_key)
     limited = frozenset(endpoints)
 
     @app.before_request
     def check_rate() -> None:
         if request.method == "POST" and request.endpoint in limited:
-            who = hashlib.blake2b((request.remote_addr or "").encode(), key=salt, digest_size=8).hexdigest()
-            if not window.hit(limit, request.endpoint, who):
+            seen = counters.hit(counters.key("post", throttle.client(request.remote_addr)), budget.seconds)
+            if seen.hits > budget.amount:
                 raise ApiError(
-                    429, "rate_limited", _("Too many requests; please wait a moment and try again.")
+                    429,
+                    "rate_limited",
+                    _("Too many requests; please wait a moment and try again."),
+                    headers={"Retry-After": str(seen.retry_after)},
                 )

@@ -92,7 +92,7 @@ def parse_feedback() -> FeedbackIn:
 
 
 def form_to_feedback(form) -> dict:
-    data = {k: v for k, v in form.items() if v.strip()}
+    data = {k: v for k, v in form.items() if isinstance(k, str) and v.strip()}
     _flag(data, "satisfied")
     if data.get("rating", "").isdigit():
         data["rating"] = int(data["rating"])
@@ -150,12 +150,11 @@ def _flag(data: dict, name: str) -> None:
 def form_to_demand(form) -> dict:
     """Form fields as the JSON body would carry them (check boxes to booleans, contact_* grouped);
     the page's own fields (its idempotency key) are not part of the demand."""
-    data = {
-        k: v for k, v in form.items() if not k.startswith("contact_") and v != "" and k not in PAGE_FIELDS
-    }
+    named = [(k, v) for k, v in form.items() if isinstance(k, str)]  # a multipart part may have no name
+    data = {k: v for k, v in named if not k.startswith("contact_") and v != "" and k not in PAGE_FIELDS}
     for flag in ("anonymous", "about_chair"):
         _flag(data, flag)
-    contact = {k[len("contact_") :]: v for k, v in form.items() if k.startswith("contact_") and v.strip()}
+    contact = {k[len("contact_") :]: v for k, v in named if k.startswith("contact_") and v.strip()}
     if contact:
         data["contact"] = contact
     return data

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.intake import api, config, pages
-from services.intake.models import outbox
+from services.intake.models import outbox, throttle_counts
 from shared import web
 from shared.bootstrap import Runtime, bootstrap
 
@@ -23,6 +23,7 @@ def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
     app = web.create_app(
         rt,
         import_name=__name__,
+        spec=api.spec,
         outbox=outbox,
         messages=api.MESSAGES,
         template_folder="templates",
@@ -30,6 +31,5 @@ def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
     )
     app.register_blueprint(api.api)
     app.register_blueprint(pages.pages)
-    web.install_rate_limit(app, rt.settings.rate_limit, RATE_LIMITED)
-    api.spec.register(app)
+    web.install_rate_limit(app, rt.settings.rate_limit, RATE_LIMITED, throttle_counts)
     return app

@@ -9,8 +9,12 @@ SERVICE = "intake"
 
 class Settings(config.Settings):
     service: str = SERVICE
-    rate_limit: str = ""  # POSTs of the forms per client and web process, e.g. "20/minute"; off when empty
+    # The public POSTs (API and form pages, one budget) per client, shared by every process and
+    # instance: a kiosk is one address for a whole workshop, and a demand takes minutes to type, so
+    # one every 5 s for 10 minutes is more than a busy kiosk ever sends. "off", "0" or "": no limit.
+    rate_limit: str = "120/10 minutes"
     feedback_days: int = 7  # how long after a resolution the worker may answer it
+    contact_retention_days: int = 90  # days a named worker's contact is kept after the case is final (PIPL)
 
 
 def load() -> Settings:

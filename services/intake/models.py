@@ -2,11 +2,12 @@
 
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table
+from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table, throttle_table
 
 metadata = MetaData()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+throttle_counts = throttle_table(metadata)  # shared.throttle: the public POSTs' rate limit
 
 enterprises = Table(
     "enterprises",

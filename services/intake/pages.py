@@ -28,14 +28,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from services.intake import api, grievances, tracking
-from services.intake.schemas import GrievanceIn
-from shared import labels, web
+from services.intake.schemas import DemandForm, FeedbackForm, GrievanceIn
+from shared import apidoc, labels, web
 from shared.db import is_transient
-from shared.errors import ApiError, DomainError
+from shared.errors import ApiError, DomainError, NotFound
 
 pages = Blueprint("pages", __name__)
 
@@ -110,7 +111,19 @@ def _active_enterprise(code: str) -> dict | None:
 
 
 # -- the forms ----------------------------------------------------------------------------------------
+def _page(*statuses: int, form: type[BaseModel] | None = None):
+    """A page's entry in the OpenAPI document: HTML answers with these statuses (the forms' POSTs
+    redirect, 303, to their result) and, for a POST, the form it takes."""
+    return api.spec.validate(
+        form=form, resp=apidoc.Pages("text/html", *statuses), tags=["pages"], skip_validation=True
+    )
+
+
+_POSTED = (303, 400, 403, 413, 415, 422, 429, 503)  # what a form's POST may answer
+
+
 @pages.route("/", methods=["GET", "POST"])
+@_page(200, *_POSTED, form=DemandForm)
 def form():
     if request.method == "POST":
         return _submitted(_parse_demand({"channel": "web"}))
@@ -118,6 +131,7 @@ def form():
 
 
 @pages.route("/k/<kiosk>", methods=["GET", "POST"])
+@_page(200, 404, *_POSTED, form=DemandForm)
 def kiosk():
     if request.method == "POST":
         return _submitted(_parse_demand({"enterprise_code": g.kiosk["code"], "channel": "kiosk"}))
@@ -168,6 +182,7 @@ def _form_key(demand: GrievanceIn) -> str | None:
 
 @pages.get("/registered/<code>")
 @pages.get("/k/<kiosk>/registered/<code>")
+@_page(200, 404)
 def registered(code: str):
     """The result of a submission: the tracking code, large."""
     return render_template("submitted.html", code=api.status_or_404(code)["tracking_code"])
@@ -176,6 +191,7 @@ def registered(code: str):
 # -- status lookup and the worker's answer -------------------------------------------------------------
 @pages.get("/s")
 @pages.get("/k/<kiosk>/s")
+@_page(200, 302, 404)
 def lookup():
     code = request.args.get("code", "").strip()
     if code:
@@ -185,6 +201,7 @@ def lookup():
 
 @pages.get("/s/<code>")
 @pages.get("/k/<kiosk>/s/<code>")
+@_page(200, 404)
 def status(code: str):
     return _status_page(code, just_answered=_just_answered(code))
 
@@ -200,8 +217,10 @@ def _status_page(code: str, status: int = 200, **context):
 
 @pages.post("/s/<code>/feedback")
 @pages.post("/k/<kiosk>/s/<code>/feedback")
+@_page(404, 409, *_POSTED, form=FeedbackForm)
 def feedback(code: str):
     """The feedback form of the status page; back to the status page, which shows the answer."""
+    api.status_or_404(code)  # a code that finds nothing is the lookup page, whatever the form holds
     answer = api.parse_feedback()
     api.give_feedback(code, answer)
     canonical = tracking.normalize(code)
@@ -237,7 +256,10 @@ def _refusal_page(err: ApiError):
     if request.method == "POST" and request.endpoint in _FORMS:
         return _form_page(err.status, **shown)
     if request.endpoint == "pages.feedback" and err.status != 404:
-        return _status_page(code, err.status, **shown)
+        try:
+            return _status_page(code, err.status, **shown)
+        except NotFound as unknown:  # refused before the view looked the code up: it finds nothing
+            err = web.error_answer(unknown)
     if code is not None and err.status == 404:
         return render_template("lookup.html", message=err.message, code=code), 404
     return render_template("error.html", message=err.message), err.status

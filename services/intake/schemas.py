@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -124,3 +124,29 @@ class Enterprise(BaseModel):
 
 class EnterpriseList(BaseModel):
     enterprises: list[Enterprise]
+
+
+# -- the worker's pages: what their forms post (application/x-www-form-urlencoded) ----------------
+class DemandForm(BaseModel):
+    """The web form and the kiosk form (the kiosk fixes ``enterprise_code`` and the channel). Check
+    boxes and radios post ``true``/``false``; contact fields count only when ``anonymous`` is false."""
+
+    enterprise_code: str | None = None
+    category: Category
+    description: str
+    workshop: str | None = None
+    urgency: Urgency | None = None
+    anonymous: Literal["true", "false"] = "true"
+    about_chair: Literal["true", "false"] | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    idempotency_key: str | None = None  # made by the page: the same form sent twice is one demand
+
+
+class FeedbackForm(BaseModel):
+    """The status page's answer form."""
+
+    satisfied: Literal["true", "false"]
+    rating: Literal["1", "2", "3", "4", "5"] | None = None
+    comment: str | None = None

@@ -1,8 +1,10 @@
-"""intake's worker process: consumes case.* and enterprise.updated, relays its outbox."""
+"""intake's worker process: consumes case.* and enterprise.updated, relays its outbox, erases contacts
+kept past their retention."""
 
 from services.intake import config
 from services.intake.handlers import HANDLERS
 from services.intake.models import inbox, outbox
+from services.intake.retention import ContactRetention
 from shared import worker
 from shared.bootstrap import bootstrap
 from shared.consumer import Consumer
@@ -15,5 +17,6 @@ def main() -> None:
         [
             ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
             ("relay", Relay(rt.settings, rt.engine, outbox).run),
+            ("contact retention", ContactRetention(rt.settings, rt.engine).run),
         ]
     )

@@ -34,6 +34,7 @@ class NotificationGauge:
 
 def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
     rt = rt or bootstrap(config.load())
-    app = web.create_app(rt, import_name=__name__, outbox=outbox, collectors=[NotificationGauge(rt)])
-    api.spec.register(app)
+    app = web.create_app(
+        rt, import_name=__name__, spec=api.spec, outbox=outbox, collectors=[NotificationGauge(rt)]
+    )
     return app

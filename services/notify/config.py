@@ -15,6 +15,7 @@ class Settings(config.Settings):
     smtp_timeout: float = 10.0
     max_send_attempts: int = 5
     public_base_url: str = "http://localhost:8001"  # links to the worker's status page
+    contact_retention_days: int = 90  # days a named worker's contact is kept after the case is final (PIPL)
 
 
 def load() -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.notify import messages
 from services.notify.models import contacts, notifications
@@ -54,9 +54,16 @@ def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) 
 
 
 ANSWERS = ("resolved", "rejected")  # the steps a named worker hears of by email
+FINAL = ("closed", "rejected", "merged")  # routing's final statuses: the contact's retention starts
 
 
 def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStatusChanged) -> None:
+    if e.to in FINAL:
+        uow.conn.execute(
+            update(contacts)
+            .where(contacts.c.grievance_id == e.grievance_id, contacts.c.finished_at.is_(None))
+            .values(finished_at=e.at)
+        )
     if e.to not in ANSWERS or e.from_ == e.to:
         return
     contact = uow.conn.execute(select(contacts).where(contacts.c.grievance_id == e.grievance_id)).first()

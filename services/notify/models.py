@@ -16,6 +16,10 @@ contacts = Table(
     Column("name", String(50)),
     Column("email", String(254)),
     Column("phone", String(32)),
+    # When the case became final (closed, rejected, merged): the contact is erased (the row deleted)
+    # ``contact_retention_days`` later (services/notify/retention.py). NULL while the case is open.
+    Column("finished_at", UTCDateTime()),
+    Index("ix_contacts_finished", "finished_at"),
 )
 
 # One row per message to send; ``dedup_key`` makes a message exist once however often its event comes.
@@ -39,4 +43,5 @@ notifications = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_notifications_due", "status", "next_attempt_at"),
     Index("ix_notifications_case", "case_id"),
+    Index("ix_notifications_grievance", "grievance_id"),  # a worker's messages, scrubbed with the contact
 )

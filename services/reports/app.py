@@ -7,7 +7,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
 from services.reports import api, config
-from services.reports.models import facts
+from services.reports.models import facts, revocations
 from shared import web
 from shared.bootstrap import Runtime, bootstrap
 
@@ -41,7 +41,8 @@ class FactsCollector:
 
 def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
     rt = rt or bootstrap(config.load())
-    app = web.create_app(rt, import_name=__name__, collectors=[FactsCollector(rt)])
+    app = web.create_app(
+        rt, import_name=__name__, spec=api.spec, collectors=[FactsCollector(rt)], revocations=revocations
+    )
     app.register_blueprint(api.api)
-    api.spec.register(app)
     return app

@@ -6,8 +6,8 @@ import functools
 
 from sqlalchemy import case, or_
 
-from services.reports.models import enterprises, facts, notification_facts
-from shared import events
+from services.reports.models import enterprises, facts, notification_facts, revocations
+from shared import auth, events
 from shared.db import insert_for, upsert
 from shared.uow import Handler, Unit
 
@@ -130,6 +130,10 @@ def enterprise_updated(uow: Unit, envelope: events.Envelope, e: events.Enterpris
     )
 
 
+def staff_revoked(uow: Unit, envelope: events.Envelope, r: events.StaffRevoked) -> None:
+    auth.record_revocation(uow.conn, revocations, r.staff_id, r.revoked_at)
+
+
 HANDLERS: dict[str, Handler] = {
     "grievance.submitted": grievance_submitted,
     "case.assigned": case_assigned,
@@ -140,4 +144,5 @@ HANDLERS: dict[str, Handler] = {
     "notification.sent": notification_outcome,
     "notification.failed": notification_outcome,
     "enterprise.updated": enterprise_updated,
+    "staff.revoked": staff_revoked,
 }

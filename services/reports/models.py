@@ -2,10 +2,11 @@
 
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
 
-from shared.db import ID, UTCDateTime, inbox_table
+from shared.db import ID, UTCDateTime, inbox_table, revocations_table
 
 metadata = MetaData()
 inbox = inbox_table(metadata)  # reports publishes nothing: it has no outbox
+revocations = revocations_table(metadata)  # staff whose older tokens are refused
 
 enterprises = Table(
     "enterprises",

@@ -27,6 +27,7 @@ from services.routing.schemas import (
     ReassignIn,
     RejectIn,
     ResolveIn,
+    StaffOut,
     Token,
 )
 from shared import apidoc, auth, bodies, labels, web
@@ -70,7 +71,17 @@ MESSAGES = {
         "of the same kind (about the chair or not)."
     ),
     "bad_credentials": lazy_gettext("Wrong staff id or password."),
-    "too_many_failures": lazy_gettext("Too many failed log-ins for this account; try again in 15 minutes."),
+    "too_many_failures": lazy_gettext(
+        "Too many failed log-ins to this account from here; try again in %(minutes)s minutes."
+    ),
+    "too_many_attempts": lazy_gettext(
+        "Too many log-ins from this address; try again in %(minutes)s minutes."
+    ),
+    "password_throttled": lazy_gettext(
+        "This password has just failed on many accounts, so it is refused for everyone for a while; "
+        "try again in %(minutes)s minutes, or ask an administrator for a new password."
+    ),
+    "login_busy": lazy_gettext("Many log-ins are being checked right now; try again in a moment."),
 }
 
 
@@ -105,8 +116,9 @@ def token():
     """Log in with staff id and password; answers a signed token valid for one working day."""
     creds = bodies.json_body(Credentials)
     rt = web.runtime()
-    with rt.engine.connect() as conn:
-        signed, person = staff.log_in(conn, rt.settings.secret_key, creds.staff_id, creds.password)
+    gate = staff.gate_for(rt.engine, rt.settings.secret_key, rt.settings.var_dir)
+    # The address only as it reached us (no proxy header is trusted); staff keeps a keyed hash of it.
+    signed, person = staff.log_in(gate, creds.staff_id, creds.password, request.remote_addr)
     return jsonify(
         token=signed,
         token_type="Bearer",
@@ -117,7 +129,7 @@ def token():
 
 @api.get("/auth/me")
 @spec.validate(
-    resp=Doc(HTTP_200=Token, HTTP_401=ErrorResponse),
+    resp=Doc(HTTP_200=StaffOut, HTTP_401=ErrorResponse),
     tags=["staff"],
     security=apidoc.STAFF,
     skip_validation=True,

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from services.routing import rules
 from services.routing.config import CITY_ORG
 from services.routing.models import counties, enterprises, staff
+from services.routing.revocations import revoke
 from shared import events
 from shared.db import upsert
 from shared.uow import Unit
@@ -89,6 +90,7 @@ def apply(uow: Unit, d: Directory) -> int:
     }
     for c in d.counties:
         upsert(conn, counties, {"code": c.code, "name": c.name}, keys=["code"])
+    _revoke_the_gone_and_moved(uow, d)
     conn.execute(update(staff).values(active=False))
     conn.execute(update(enterprises).values(active=False))
     for person, role, org in _people(d):
@@ -140,6 +142,18 @@ def apply(uow: Unit, d: Directory) -> int:
             )
     rules.forget(conn.engine)
     return changed
+
+
+def _revoke_the_gone_and_moved(uow: Unit, d: Directory) -> None:
+    """A staff member the directory no longer lists (or lists inactive), or lists in another role or
+    organisation, loses their tokens: a moved chair must not keep the old enterprise's scope."""
+    listed = {p.id: (role, org) for p, role, org in _people(d)}
+    for person in uow.conn.execute(select(staff.c.id, staff.c.role, staff.c.org_code).where(staff.c.active)):
+        now = listed.get(person.id)
+        if now is None:
+            revoke(uow, person.id, "removed")
+        elif now != (person.role, person.org_code):
+            revoke(uow, person.id, "moved")
 
 
 def _people(d: Directory):

@@ -2,11 +2,13 @@
 
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
-from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table
+from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table, revocations_table, throttle_table
 
 metadata = MetaData()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+revocations = revocations_table(metadata)  # staff whose older tokens are refused
+throttle_counts = throttle_table(metadata)  # shared.throttle: log-in throttles
 
 counties = Table(
     "counties",

@@ -29,6 +29,14 @@ class Credentials(BaseModel):
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+class StaffOut(BaseModel):
+    """Who a token names."""
+
+    id: str
+    role: str
+    org_code: str
+
+
 class Token(BaseModel):
     token: str
     token_type: str

@@ -68,3 +68,32 @@ def test_parked_outbox_events_are_listed_and_handed_back_by_the_cli(tmp_path):
     engine.dispose()
     nothing = run("dead-letters", "parked", "reports", VAR_DIR=str(tmp_path))
     assert nothing.returncode != 0 and "publishes nothing" in nothing.stderr
+
+
+def test_a_new_password_closes_the_sessions_opened_before_it(tmp_path):
+    import sqlalchemy as sa
+
+    from harness.private import DEMO_DIRECTORY
+
+    url = f"sqlite:///{tmp_path / 'routing.db'}"
+    env = {"ROUTING_DATABASE_URL": url, "VAR_DIR": str(tmp_path)}
+    assert run("migrate", "routing", **env).returncode == 0
+    assert run("import-directory", str(DEMO_DIRECTORY), **env).returncode == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "services", "set-password", "e001-chair"],
+        cwd=REPO_ROOT,
+        input="a-new-pass\na-new-pass\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, **env},
+    )
+    assert result.returncode == 0 and "sessions are closed" in result.stdout
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT staff_id FROM revocations")).scalars().all() == ["e001-chair"]
+        [event] = (
+            conn.execute(sa.text("SELECT body FROM outbox WHERE type = 'staff.revoked'")).scalars().all()
+        )
+    engine.dispose()
+    assert '"reason":"password_reset"' in event.replace(" ", "")

@@ -155,3 +155,49 @@ def test_ordinary_chinese_and_line_breaks_in_a_description_still_pass(intake):
     client, rt = intake
     response = client.post(URL, json={**DEMAND, "description": "车间噪音太大，\n夜班尤其吵。"})
     assert response.status_code == 201 and count_rows(rt, "grievances") == 1
+
+
+def test_a_multipart_form_with_a_nameless_or_repeated_part_is_a_clear_answer(intake):
+    client, rt = intake
+    boundary = "xinsheng-boundary"
+    parts = [
+        (None, "无名"),
+        ("category", "wages"),
+        ("description", "工资拖欠三个月。"),
+        ("enterprise_code", "E001"),
+    ]
+    body = (
+        "".join(
+            f"--{boundary}\r\nContent-Disposition: form-data{'' if n is None else f'; name={chr(34)}{n}{chr(34)}'}"
+            f"\r\n\r\n{v}\r\n"
+            for n, v in parts
+        )
+        + f"--{boundary}--\r\n"
+    )
+    response = client.post(URL, data=body.encode(), content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 201  # the nameless part is no field of the demand
+    repeated = client.post(
+        URL,
+        data={
+            "category": ["wages", "hours_leave"],
+            "description": "工资拖欠三个月。",
+            "enterprise_code": "E001",
+        },
+        content_type="multipart/form-data",
+    )
+    assert repeated.status_code == 422 and list(repeated.get_json()["error"]["fields"]) == ["category"]
+    assert count_rows(rt, "grievances") == 1
+
+
+def test_an_invalid_answer_for_an_unknown_code_is_the_lookup_page_not_a_crash(intake):
+    client, _rt = intake
+    response = client.post("/s/ABCD-EFGH-JKMN/feedback", data={"satisfied": "maybe"})
+    assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+def test_an_answer_refused_before_its_code_is_looked_up_is_still_a_page(intake):
+    client, _rt = intake
+    response = client.post(
+        "/s/NOT-A-CODE/feedback", data={"satisfied": "true"}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 404 and response.mimetype == "text/html"

@@ -91,6 +91,11 @@ SAMPLES: dict[type[events.Frozen], dict] = {
         "active": True,
         "has_chair": True,
     },
+    events.StaffRevoked: {
+        "staff_id": "e001-chair",
+        "revoked_at": "2026-03-10T02:05:00+00:00",
+        "reason": "moved",
+    },
 }
 EVENT_TYPES = sorted(etype for etype, _ in events.PAYLOADS)
 

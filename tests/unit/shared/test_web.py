@@ -8,7 +8,7 @@ import pytest
 from flask import jsonify
 from flask_babel import lazy_gettext
 
-from shared import web
+from shared import apidoc, web
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, Throttled, Unauthenticated
 
 MESSAGES = {
@@ -22,7 +22,9 @@ MESSAGES = {
 
 @pytest.fixture
 def client(sqlite_runtime):
-    app = web.create_app(sqlite_runtime("reports"), import_name=__name__, messages=MESSAGES)
+    app = web.create_app(
+        sqlite_runtime("reports"), import_name=__name__, spec=apidoc.new_spec("test"), messages=MESSAGES
+    )
     raised = {
         "not_found": NotFound("not_found"),
         "unauthenticated": Unauthenticated("stale"),
@@ -112,5 +114,7 @@ def test_metrics_answer_the_scraper_with_the_token(client):
 
 
 def test_no_token_configured_means_no_metrics_for_anyone(sqlite_runtime):
-    app = web.create_app(sqlite_runtime("reports", metrics_token=""), import_name=__name__)
+    app = web.create_app(
+        sqlite_runtime("reports", metrics_token=""), import_name=__name__, spec=apidoc.new_spec("test")
+    )
     assert app.test_client().get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403
