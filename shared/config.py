@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     clock_offset: str = ""  # moves the system's clock, e.g. "36h" (shared.clock)
     # /metrics answers only a scraper with ``Authorization: Bearer <this>``; none set: nobody.
     metrics_token: str = ""
+    # How many proxies stand in front (compose: nginx, 1): their X-Forwarded-For names the client,
+    # for the per-client limits. 0: the connection's own address; a header is never believed then.
+    trusted_proxies: int = 0
     var_dir: Path = REPO_ROOT / "var"
 
 

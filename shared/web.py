@@ -16,6 +16,7 @@ from spectree import SpecTree
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import apidoc, auth, bodies, clock, health, metrics, throttle
 from shared.bootstrap import Runtime
@@ -90,6 +91,8 @@ def create_app(
         BABEL_DEFAULT_LOCALE="zh",
     )
     app.json = bodies.IsoJSONProvider(app)
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions["xinsheng"] = rt
     app.extensions["xinsheng.messages"] = {**COMMON_MESSAGES, **(messages or {})}
     if revocations is not None:  # a service with staff endpoints: revoked tokens are refused

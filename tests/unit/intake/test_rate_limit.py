@@ -154,3 +154,22 @@ def test_the_clients_key_rotates_daily(sqlite_runtime, moved_clock):
 
     moved_clock(clock.offset() + timedelta(days=1))
     assert api_post(client).status_code == 201
+
+
+def post_via(client, forwarded_for: str, remote: str):
+    return client.post(
+        URL, json=DEMAND, headers={"X-Forwarded-For": forwarded_for}, environ_base={"REMOTE_ADDR": remote}
+    )
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_budget(sqlite_runtime):
+    client, _rt = make_intake(sqlite_runtime, rate_limit="2/minute", trusted_proxies=1)
+    nginx = "10.0.0.2"  # every request comes from the proxy
+    assert [post_via(client, "198.51.100.7", nginx).status_code for _ in range(3)] == [201, 201, 429]
+    assert post_via(client, "198.51.100.8", nginx).status_code == 201  # another worker behind it
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_is_not_believed(sqlite_runtime):
+    client, _rt = make_intake(sqlite_runtime, rate_limit="2/minute")
+    lies = [post_via(client, f"198.51.100.{n}", "203.0.113.5").status_code for n in range(3)]
+    assert lies == [201, 201, 429]
