@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser up down test lint test-unit bench translations-extract clean
+.PHONY: install test-deps up down test lint test-unit bench translations-extract clean
 
 install: $(STAMP)
 
@@ -25,11 +25,12 @@ up: install translations
 down:
 	$(BIN)/python -m services down
 
-# Debian's Chromium and a CJK font for the browser tests (apt-get, as root, only when missing).
-browser:
-	@scripts/browser-deps
+# Chromium and a CJK font for the browser tests, nginx to check the proxy's configuration (apt-get, as
+# root, only when missing).
+test-deps:
+	@scripts/test-deps
 
-test: install translations browser lint
+test: install translations test-deps lint
 	$(BIN)/python -m pytest
 
 # The habits that keep the code alike: ruff (lint and format) on everything, mypy strict on shared/.

@@ -76,7 +76,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/
 def _same_origin() -> bool:
     """Whether a form POST comes from our own pages (or from no page: a script, a kiosk's own tool).
 
-    Browsers send no cookies we rely on, but a page elsewhere could still make a worker's browser
+    No cookie grants anything here, but a page elsewhere could still make a worker's browser
     post a demand or an answer (CSRF). ``Sec-Fetch-Site`` says where a request comes from in every
     current browser; without it, an ``Origin`` other than ours is refused. Our pages send no
     referrer, so their own ``Origin`` may be ``null``: that is not taken as foreign.

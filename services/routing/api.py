@@ -117,7 +117,7 @@ def token():
     creds = bodies.json_body(Credentials)
     rt = web.runtime()
     gate = staff.gate_for(rt.engine, rt.settings.secret_key, rt.settings.var_dir)
-    # The address only as it reached us (no proxy header is trusted); staff keeps a keyed hash of it.
+    # The client's address (behind TRUSTED_PROXIES, as the proxy saw it); staff keeps a keyed hash of it.
     signed, person = staff.log_in(gate, creds.staff_id, creds.password, request.remote_addr)
     return jsonify(
         token=signed,

@@ -73,7 +73,9 @@ def served(sqlite_runtime):
 def chromium():
     """Debian's Chromium under Playwright (its own browser download cannot work on this machine)."""
     if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: `make browser` (or apt-get install chromium fonts-wqy-microhei)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test-deps` (or apt-get install chromium fonts-wqy-microhei)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

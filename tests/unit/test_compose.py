@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from functools import cache
@@ -311,3 +312,146 @@ def test_no_two_services_publish_the_same_host_port():
     owners = {port: [name for p, name in published if p == port] for port, _ in published}
     shared = {port: names for port, names in owners.items() if len(names) > 1}
     assert not shared, f"host ports published by more than one service: {shared}"
+
+
+# --- the buffering proxy in front of the webs (issue 9: slow clients, no address in the logs) ---
+
+PROXY = "proxy"
+NGINX_CONF = PurePosixPath("/etc/nginx/nginx.conf")
+ADDRESS_VARIABLES = (
+    "$remote_addr",
+    "$binary_remote_addr",
+    "$http_x_forwarded_for",
+    "$proxy_add_x_forwarded_for",
+)
+
+
+def nginx(text: str) -> list[tuple[str, list[str], list]]:
+    """nginx's configuration as (directive, arguments, block) triples, blocks nested the same way."""
+    tokens = re.findall(r"'[^']*'|\"[^\"]*\"|[{};]|[^\s{};'\"]+", re.sub(r"(?m)#.*$", "", text))
+    stack: list[list] = [[]]
+    words: list[str] = []
+    for token in tokens:
+        if token == "{":
+            block: list = []
+            stack[-1].append((words[0], words[1:], block))
+            stack.append(block)
+            words = []
+        elif token == "}":
+            stack.pop()
+        elif token == ";":
+            stack[-1].append((words[0], words[1:], []))
+            words = []
+        else:
+            words.append(token.strip("'\""))
+    return stack[0]
+
+
+def directives(tree: list, name: str) -> list[tuple[list[str], list]]:
+    """Every `name` directive anywhere in the tree: (arguments, block)."""
+    found = []
+    for directive, args, block in tree:
+        if directive == name:
+            found.append((args, block))
+        found += directives(block, name)
+    return found
+
+
+@cache
+def proxy_config() -> list:
+    return nginx(host_path(PROXY, NGINX_CONF).read_text())
+
+
+def http_settings() -> dict[str, list[str]]:
+    """The directives of the `http` block itself, name → arguments."""
+    ((_, http),) = directives(proxy_config(), "http")
+    return {directive: args for directive, args, _ in http}
+
+
+def test_the_host_reaches_the_webs_only_through_the_proxy():
+    webs = {name: service for name, service in services().items() if name.endswith("-web")}
+    assert webs and not [name for name, service in webs.items() if port_mappings(service)]
+    published = {container for _, container in port_mappings(services()[PROXY])}
+    assert published == {int(environment(service)["PORT"]) for service in webs.values()}
+    assert all(host.startswith("127.0.0.1:") for host in services()[PROXY]["ports"])
+
+
+def test_each_proxy_port_passes_to_the_web_listening_there_and_keeps_metrics_in():
+    published = {container for _, container in port_mappings(services()[PROXY])}
+    servers = [block for _, block in directives(proxy_config(), "server")]
+    problems, listened = [], set()
+    for server in servers:
+        port = int(directives(server, "listen")[0][0][0])
+        listened.add(port)
+        targets = [args[0] for args, _ in directives(server, "proxy_pass")]
+        assert targets, f"the server on {port} passes nothing on"
+        problems += [
+            problem for target in targets for problem in unreachable(target.split("$")[0], f"proxy {port}")
+        ]
+        if not any(args == ["=", "/metrics"] for args, _ in directives(server, "location")):
+            problems.append(f"the server on {port} lets /metrics out")
+    assert listened == published, (listened, published)
+    assert not problems, problems
+
+
+def test_the_proxy_buffers_whole_requests_and_times_slow_clients_out():
+    settings = http_settings()
+    assert settings.get("proxy_request_buffering") == ["on"]
+    for timeout in ("client_header_timeout", "client_body_timeout", "send_timeout"):
+        assert timeout in settings, f"{timeout} not set"
+        assert int(settings[timeout][0].removesuffix("s")) <= 30, settings[timeout]
+
+
+def test_the_proxy_logs_no_client_address():
+    formats = [" ".join(args) for args, _ in directives(proxy_config(), "log_format")]
+    access = [args for args, _ in directives(proxy_config(), "access_log")]
+    named = {args[0] for args, _ in directives(proxy_config(), "log_format")}
+    # Every access log uses one of our formats (nginx's default "combined" has the address).
+    assert access and all(args == ["off"] or (len(args) > 1 and args[1] in named) for args in access)
+    assert not [f for f in formats if any(variable in f for variable in ADDRESS_VARIABLES)], formats
+    # nginx puts "client: <address>" into every error about a connection, at "error" and below.
+    levels = [args[1] if len(args) > 1 else "error" for args, _ in directives(proxy_config(), "error_log")]
+    assert levels and set(levels) <= {"crit", "alert", "emerg"}, levels
+
+
+def test_the_proxy_sends_the_client_address_only_as_it_saw_it():
+    forwarded = [
+        args
+        for args, _ in directives(proxy_config(), "proxy_set_header")
+        if args[0].lower() == "x-forwarded-for"
+    ]
+    assert forwarded == [["X-Forwarded-For", "$remote_addr"]], forwarded  # replaced, never appended to
+
+
+def test_the_proxy_configuration_passes_nginx_own_check(tmp_path):
+    binary = shutil.which("nginx")
+    assert binary is not None, "nginx is missing: `make test-deps` installs it (Debian's nginx)"
+    result = subprocess.run(
+        [
+            binary,
+            "-t",
+            "-q",
+            "-c",
+            str(host_path(PROXY, NGINX_CONF)),
+            "-p",
+            f"{tmp_path}/",
+            "-e",
+            "/dev/stderr",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_prometheus_scrapes_with_the_metrics_token_the_services_expect():
+    default = compose()["x-env"]["METRICS_TOKEN"].split(":-", 1)[1].rstrip("}")
+    prometheus = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    [job] = [j for j in prometheus["scrape_configs"] if j["job_name"] == "xinsheng"]
+    assert job["authorization"] == {"type": "Bearer", "credentials": default}
+    assert all(environment(s).get("METRICS_TOKEN") for n, s in services().items() if n.endswith("-web"))
+
+
+def test_the_webs_behind_the_proxy_trust_exactly_one_proxy():
+    webs = {n: s for n, s in services().items() if n.endswith("-web")}
+    assert webs and all(environment(s)["TRUSTED_PROXIES"] == "1" for s in webs.values())
