@@ -8,18 +8,14 @@ it is the client's address as well, so no line of the log is an exception here.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 
 import pytest
 
-from harness.private import closed_amqp_url, free_port
-from shared.config import REPO_ROOT
+from harness.alone import intake_alone
 from shared.gunicorn_conf import WITHHELD, withhold_addresses
-from shared.procs import http_ok, stop_pids, wait_until
+from shared.procs import stop_pids, wait_until
 
 pytestmark = pytest.mark.e2e
 CARRIED = "203.0.113.9"  # an address a request carries in its own text
@@ -42,38 +38,9 @@ IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
 
 @pytest.fixture
 def web(tmp_path):
-    """intake's web process bound to 127.0.0.1 on a free port, and the path of its log."""
-    env = {
-        **os.environ,
-        "VAR_DIR": str(tmp_path / "var"),
-        "AMQP_URL": closed_amqp_url(),
-        "INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'intake.db'}",
-        "HOST": "127.0.0.1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    subprocess.run(
-        [sys.executable, "-m", "services", "migrate", "intake"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    port, log_path = free_port(), tmp_path / "web.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services", "web", "intake", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/healthz"), 30, what="intake's web process")
-        yield port, log_path, proc
-    finally:
-        stop_pids([proc.pid], timeout=10)
+    """intake's web process bound to 127.0.0.1 on a free port, the path of its log, the process."""
+    with intake_alone(tmp_path) as alone:
+        yield alone.port, alone.log, alone.procs[0]
 
 
 def send(port: int, data: bytes) -> bytes:

@@ -14,8 +14,6 @@ import json
 import os
 import select
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -24,13 +22,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from harness.private import closed_amqp_url, free_port
-from services.intake.models import enterprises
-from shared import clock
-from shared.config import REPO_ROOT
-from shared.db import make_engine
+from harness.alone import intake_alone
 from shared.gunicorn_conf import BODY_BUFFER, HEAD_BUFFER, REQUEST_READ_SECONDS, request_buffered
-from shared.procs import http_ok, stop_pids, wait_until
 
 pytestmark = pytest.mark.e2e
 SLOW_CLIENTS = int(os.environ.get("SLOW_CLIENTS", "6"))  # a third each: headers, a body, a chunked body
@@ -42,51 +35,9 @@ DEMAND = {"enterprise_code": "E001", "category": "wages", "description": "工资
 
 @pytest.fixture
 def intake(tmp_path):
-    """intake's web process on a free loopback port, over a migrated SQLite database."""
-    env = {
-        **os.environ,
-        "VAR_DIR": str(tmp_path / "var"),
-        "AMQP_URL": closed_amqp_url(),  # the web never needs the broker to take a demand
-        "INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'intake.db'}",
-        "HOST": "127.0.0.1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    subprocess.run(
-        [sys.executable, "-m", "services", "migrate", "intake"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    engine = make_engine(env["INTAKE_DATABASE_URL"])
-    with engine.begin() as conn:
-        conn.execute(
-            enterprises.insert().values(
-                code="E001",
-                name="企业E001",
-                county_code="C01",
-                county_name="城关区",
-                active=True,
-                updated_at=clock.now(),
-            )
-        )
-    engine.dispose()
-    port = free_port()
-    with open(tmp_path / "web.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services", "web", "intake", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/healthz"), 30, what="intake's web process")
-        yield port
-    finally:
-        stop_pids([proc.pid], timeout=10)
+    """intake's web process on a free loopback port, over a migrated SQLite database; its port."""
+    with intake_alone(tmp_path) as alone:
+        yield alone.port
 
 
 @dataclass
