@@ -191,6 +191,35 @@ def dead_unpark(service, ids):
     click.echo(f"{n} parked event(s) handed back to {service}'s relay")
 
 
+@cli.group("calendar")
+def calendar_group():
+    """The working calendar: the official schedule of each year (holidays and adjusted working days)."""
+
+
+@calendar_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def calendar_import(path):
+    """Load a year's official schedule (YAML, as services/routing/calendars/2026.yaml) into routing."""
+    import yaml
+    from pydantic import ValidationError
+
+    from services.routing import calendar
+    from services.routing import config as routing_config
+    from shared.bootstrap import bootstrap
+
+    try:
+        schedule = calendar.read(path)
+    except (ValidationError, ValueError, yaml.YAMLError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    rt = bootstrap(routing_config.load())
+    with rt.engine.begin() as conn:
+        calendar.store(conn, schedule)
+        until = calendar.load(conn).known_until()
+    click.echo(
+        f"calendar {schedule.year}: {len(schedule.differences())} days differ from a plain week; known until {until}"
+    )
+
+
 @cli.command("check-broker")
 def check_broker():
     """Exit non-zero, with one clear line, when RabbitMQ cannot be reached."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from flask import Flask, Response, jsonify, request
 from flask_babel import gettext as _
@@ -55,10 +55,16 @@ class Alive(BaseModel):
 
 class Ready(Alive):
     checks: dict[str, str]
+    details: dict[str, str] = {}  # worth knowing, never a reason to be unready (the calendar's reach)
 
 
 def install(
-    app: Flask, settings: Settings, engine: Engine, collectors: Iterable[Collector], spec: SpecTree
+    app: Flask,
+    settings: Settings,
+    engine: Engine,
+    collectors: Iterable[Collector],
+    spec: SpecTree,
+    details: Mapping[str, Callable[[], str]] | None = None,
 ) -> None:
     """The three routes, each in the service's OpenAPI document with every answer it gives."""
     broker_check = _BrokerCheck(settings)
@@ -75,7 +81,8 @@ def install(
         """Ready: the service's database and RabbitMQ answer; 503 names what does not."""
         checks = {"database": _database_check(engine), "broker": broker_check()}
         if all(v == "ok" for v in checks.values()):
-            return jsonify(status="ready", service=settings.service, checks=checks)
+            told = {name: detail() for name, detail in (details or {}).items()}
+            return jsonify(status="ready", service=settings.service, checks=checks, details=told)
         err = ApiError(503, "not_ready", _("The service is not ready."), checks)
         return jsonify(err.body()), 503
 

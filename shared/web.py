@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -73,6 +73,7 @@ def create_app(
     outbox: Table | None = None,
     messages: Mapping[str, Any] | None = None,
     revocations: Table | None = None,
+    readiness_details: Mapping[str, Callable[[], str]] | None = None,
     collectors: Iterable[Collector] = (),
     template_folder: str | None = None,
     static_folder: str | None = None,
@@ -104,7 +105,7 @@ def create_app(
     _install_timing(app, settings.service)
     bodies.install_form_check(app)
     _install_headers(app)
-    health.install(app, settings, engine, tuple(collectors), spec)
+    health.install(app, settings, engine, tuple(collectors), spec, readiness_details)
     apidoc.install(app)
     spec.register(app)  # the document is made at its first request, with every route by then
     return app

@@ -75,6 +75,7 @@ def view(row) -> dict:
         "accept_due": row.accept_due,
         "resolve_due": row.resolve_due,
         "extended": row.extended_at is not None,
+        "deadlines_provisional": row.deadlines_provisional,  # counted days past the known calendar
         "merged_into": row.merged_into,
         "submitted_at": row.submitted_at,
         "updated_at": row.updated_at,

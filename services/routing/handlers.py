@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from services.routing import actions, deadlines, rules
+from services.routing import actions, calendar, deadlines, rules
 from services.routing.models import cases, history
 from shared import clock, events
 from shared.db import insert_ignore
@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.GrievanceSubmitted) -> None:
     assignee, county = rules.route(rules.snapshot(uow.conn), g.enterprise_code, g.about_chair)
     now, case_id = clock.now(), str(uuid.uuid4())
-    accept_due, resolve_due = deadlines.accept_due(now, g.category, g.urgency), deadlines.resolve_due(now)
+    due = deadlines.due_dates(now, g.category, g.urgency, calendar.current(uow.conn))
+    accept_due, resolve_due = due.accept_due, due.resolve_due
     if not insert_ignore(
         uow.conn,
         cases,
@@ -40,6 +41,7 @@ def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.Grievanc
             supervision_level=0,
             accept_due=accept_due,
             resolve_due=resolve_due,
+            deadlines_provisional=due.provisional,
             submitted_at=g.submitted_at,
             created_at=now,
             updated_at=now,

@@ -1,6 +1,7 @@
 """routing's tables: the organisation directory and the cases with their append-only history."""
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import false as sa_false
 
 from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table, revocations_table, throttle_table
 
@@ -63,6 +64,8 @@ cases = Table(
     Column("supervision_level", Integer, nullable=False, server_default="0"),
     Column("accept_due", UTCDateTime()),
     Column("resolve_due", UTCDateTime()),
+    # A due date counted a day past the official schedules known (services/routing/calendar.py).
+    Column("deadlines_provisional", Boolean, nullable=False, server_default=sa_false()),
     Column("submitted_at", UTCDateTime(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
@@ -91,4 +94,22 @@ history = Table(
     # The worker's answer to a resolution, in their own words: never a staff note.
     Column("worker_comment", Text),
     Column("worker_rating", Integer),
+)
+
+# The official schedule of the years loaded (services/routing/calendar.py): the days that differ
+# from a plain week, and which years were loaded, from what.
+calendar_days = Table(
+    "calendar_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("workday", Boolean, nullable=False),
+    Column("name", String(50), nullable=False),
+)
+
+calendar_years = Table(
+    "calendar_years",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("source", String(300), nullable=False),
+    Column("loaded_at", UTCDateTime(), nullable=False),
 )

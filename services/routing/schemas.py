@@ -99,6 +99,7 @@ class CaseOut(BaseModel):
     accept_due: str
     resolve_due: str
     extended: bool
+    deadlines_provisional: bool  # a due date counted days past the official calendar known
     merged_into: str | None
     version: int
     actions: list[str]

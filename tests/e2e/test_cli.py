@@ -97,3 +97,19 @@ def test_a_new_password_closes_the_sessions_opened_before_it(tmp_path):
         )
     engine.dispose()
     assert '"reason":"password_reset"' in event.replace(" ", "")
+
+
+def test_a_years_official_schedule_is_imported_and_a_wrong_one_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'routing.db'}"
+    env = {"ROUTING_DATABASE_URL": url, "VAR_DIR": str(tmp_path)}
+    assert run("migrate", "routing", **env).returncode == 0
+    shipped = REPO_ROOT / "services" / "routing" / "calendars" / "2026.yaml"
+    done = run("calendar", "import", str(shipped), **env)
+    assert done.returncode == 0 and "calendar 2026" in done.stdout and "known until 2026-12-31" in done.stdout
+    wrong = tmp_path / "2027.yaml"
+    wrong.write_text("year: 2027\nsource: x\ndays_off:\n  - {name: 春节, from: 2027-02-12, to: 2027-02-05}\n")
+    refused = run("calendar", "import", str(wrong), **env)
+    assert refused.returncode != 0 and "2027.yaml" in refused.stderr and "is after" in refused.stderr
+    right = tmp_path / "2027-right.yaml"
+    right.write_text("year: 2027\nsource: x\ndays_off:\n  - {name: 春节, from: 2027-02-05, to: 2027-02-12}\n")
+    assert "known until 2027-12-31" in run("calendar", "import", str(right), **env).stdout
