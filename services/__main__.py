@@ -205,18 +205,23 @@ def calendar_import(path):
 
     from services.routing import calendar
     from services.routing import config as routing_config
+    from services.routing.deadlines import recompute_provisional
+    from services.routing.models import outbox
     from shared.bootstrap import bootstrap
+    from shared.uow import unit_of_work
 
     try:
         schedule = calendar.read(path)
     except (ValidationError, ValueError, yaml.YAMLError) as exc:
         raise click.ClickException(f"{path}: {exc}") from None
     rt = bootstrap(routing_config.load())
-    with rt.engine.begin() as conn:
-        calendar.store(conn, schedule)
-        until = calendar.load(conn).known_until()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        calendar.store(uow.conn, schedule)
+        known = calendar.load(uow.conn)
+        changed = recompute_provisional(uow, known)
     click.echo(
-        f"calendar {schedule.year}: {len(schedule.differences())} days differ from a plain week; known until {until}"
+        f"calendar {schedule.year}: {len(schedule.differences())} days differ from a plain week; "
+        f"known until {known.known_until()}; {changed} provisional due date(s) changed"
     )
 
 

@@ -152,6 +152,18 @@ class CaseDeadlineExtended(Frozen):
     at: datetime
 
 
+class CaseDeadlinesChanged(Frozen):
+    """A case's due dates computed again: a provisional date (past the working calendar known) once
+    the year's official schedule is loaded."""
+
+    case_id: str
+    grievance_id: str
+    accept_due: datetime
+    resolve_due: datetime
+    provisional: bool
+    at: datetime
+
+
 class NotificationOutcome(Frozen):
     notification_id: str
     case_id: str | None = None
@@ -190,6 +202,7 @@ PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
     ("case.status_changed", 1): CaseStatusChanged,
     ("case.supervision_raised", 1): CaseSupervisionRaised,
     ("case.deadline_extended", 1): CaseDeadlineExtended,
+    ("case.deadlines_changed", 1): CaseDeadlinesChanged,
     ("notification.sent", 1): NotificationOutcome,
     ("notification.failed", 1): NotificationOutcome,
     ("enterprise.updated", 1): EnterpriseUpdated,

@@ -28,6 +28,7 @@ BINDINGS: dict[str, tuple[str, ...]] = {
         "case.status_changed",
         "case.supervision_raised",
         "case.deadline_extended",
+        "case.deadlines_changed",
         "notification.sent",
         "notification.failed",
         "enterprise.updated",

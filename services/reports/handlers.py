@@ -95,6 +95,10 @@ def deadline_extended(uow: Unit, envelope: events.Envelope, e: events.CaseDeadli
     _fold(uow, e.grievance_id, dict(resolve_due=e.resolve_due))
 
 
+def deadlines_changed(uow: Unit, envelope: events.Envelope, e: events.CaseDeadlinesChanged) -> None:
+    _fold(uow, e.grievance_id, dict(accept_due=e.accept_due, resolve_due=e.resolve_due))
+
+
 def feedback_given(uow: Unit, envelope: events.Envelope, f: events.GrievanceFeedbackGiven) -> None:
     _fold(uow, f.grievance_id, dict(satisfied=f.satisfied, rating=f.rating))  # never the comment
 
@@ -140,6 +144,7 @@ HANDLERS: dict[str, Handler] = {
     "case.status_changed": case_status_changed,
     "case.supervision_raised": supervision_raised,
     "case.deadline_extended": deadline_extended,
+    "case.deadlines_changed": deadlines_changed,
     "grievance.feedback_given": feedback_given,
     "notification.sent": notification_outcome,
     "notification.failed": notification_outcome,

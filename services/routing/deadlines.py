@@ -11,8 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
+
 from services.routing.calendar import Calendar
-from shared import clock
+from services.routing.lifecycle import OPEN
+from services.routing.models import cases
+from services.routing.steps import Step
+from shared import clock, events
+from shared.uow import Unit
 
 RESOLVE_DAYS = 15
 PACKAGE_ONLY = Calendar({}, frozenset())  # no schedule loaded: the chinesecalendar package's years
@@ -46,3 +52,37 @@ def accept_due(
 
 def resolve_due(assigned_at: datetime) -> datetime:
     return clock.day_end(clock.local(assigned_at).date() + timedelta(days=RESOLVE_DAYS))
+
+
+def recompute_provisional(uow: Unit, cal: Calendar) -> int:
+    """Compute again the due dates of open cases that were provisional, on ``cal`` (a year's schedule
+    was loaded): each changed case is a step of its history and a ``case.deadlines_changed``. How
+    many changed."""
+    rows = uow.conn.execute(
+        select(cases).where(cases.c.deadlines_provisional, cases.c.status.in_(OPEN)).with_for_update()
+    ).all()
+    changed = 0
+    for row in rows:
+        due = due_dates(row.created_at, row.category, row.urgency, cal)
+        step = Step(row, "recompute_deadlines", row.status, None, "system", clock.now())
+        step.changes = {"accept_due": due.accept_due, "deadlines_provisional": due.provisional}
+        if due.accept_due != row.accept_due:
+            step.internal_note = (
+                f"accept due {clock.for_people(row.accept_due)} → {clock.for_people(due.accept_due)}"
+            )
+            step.events.append(
+                (
+                    "case.deadlines_changed",
+                    events.CaseDeadlinesChanged(
+                        case_id=row.id,
+                        grievance_id=row.grievance_id,
+                        accept_due=due.accept_due,
+                        resolve_due=row.resolve_due,
+                        provisional=due.provisional,
+                        at=step.at,
+                    ),
+                )
+            )
+            changed += 1
+        step.write(uow)  # the row is locked: the step applies
+    return changed

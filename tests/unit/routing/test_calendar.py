@@ -131,3 +131,42 @@ def test_operators_see_how_far_the_calendar_reaches(sqlite_runtime):
     loaded(rt, calendar.Schedule.model_validate(SCHEDULE_2027))
     [family] = CalendarCollector(rt).collect()
     assert family.samples[0].value == datetime(2028, 1, 1, tzinfo=CST).timestamp()
+
+
+def test_loading_the_year_computes_the_provisional_due_dates_again_and_tells_the_others(
+    ledger, sqlite_runtime
+):
+    from services.routing.deadlines import recompute_provisional
+    from services.routing.models import outbox
+    from shared.uow import unit_of_work
+    from tests.support.events import deliver, payloads
+    from tests.support.routing import submit
+
+    clock.set_offset(datetime(2027, 2, 4, 10, tzinfo=CST) - clock.now() + clock.offset())
+    try:
+        case_id = submit(ledger.rt, "E001")
+        before = ledger.get(f"/api/v1/cases/{case_id}", headers=CITY).get_json()
+        assert before["deadlines_provisional"] is True
+        assert clock.local(datetime.fromisoformat(before["accept_due"])).date() == date(2027, 2, 12)
+        with unit_of_work(ledger.rt.engine, outbox, ledger.rt.settings) as uow:
+            calendar.store(uow.conn, calendar.Schedule.model_validate(SCHEDULE_2027))
+            assert recompute_provisional(uow, calendar.load(uow.conn)) == 1
+        with unit_of_work(ledger.rt.engine, outbox, ledger.rt.settings) as uow:
+            assert recompute_provisional(uow, calendar.load(uow.conn)) == 0  # nothing provisional is left
+    finally:
+        clock.set_offset(None)
+
+    after = ledger.get(f"/api/v1/cases/{case_id}", headers=CITY).get_json()
+    assert after["deadlines_provisional"] is False
+    assert clock.local(datetime.fromisoformat(after["accept_due"])).date() == date(2027, 2, 15)
+    assert after["history"][-1]["action"] == "recompute_deadlines" and after["status"] == "assigned"
+    [changed] = payloads(ledger.rt, "case.deadlines_changed")
+    assert (changed.case_id, changed.provisional) == (case_id, False)
+
+    reports = sqlite_runtime("reports")
+    deliver(reports, changed)
+    from services.reports.models import facts
+
+    with reports.engine.connect() as conn:
+        [row] = conn.execute(facts.select()).all()
+    assert clock.local(row.accept_due).date() == date(2027, 2, 15)

@@ -91,6 +91,14 @@ SAMPLES: dict[type[events.Frozen], dict] = {
         "active": True,
         "has_chair": True,
     },
+    events.CaseDeadlinesChanged: {
+        "case_id": GID,
+        "grievance_id": GID,
+        "accept_due": "2027-02-15T15:59:59+00:00",
+        "resolve_due": "2027-02-19T15:59:59+00:00",
+        "provisional": False,
+        "at": "2027-01-02T02:00:00+00:00",
+    },
     events.StaffRevoked: {
         "staff_id": "e001-chair",
         "revoked_at": "2026-03-10T02:05:00+00:00",
