@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Mapping, Sequence
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeAlias
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -29,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.sql.dml import ReturningInsert
+
+T = TypeVar("T")
 
 ID = String(36)
 _Insert: TypeAlias = postgresql.Insert | sqlite.Insert  # the two INSERTs that know ON CONFLICT
@@ -202,3 +207,25 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+class PerEngine(Generic[T]):
+    """A value read from a database (a directory snapshot, a calendar), kept by this process per
+    engine and read again once older than ``ttl`` seconds: a hot path costs no round trip."""
+
+    def __init__(self, load: Callable[[Connection], T], ttl: float):
+        self.load, self.ttl = load, ttl
+        self._kept: weakref.WeakKeyDictionary[Engine, tuple[float, T]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection) -> T:
+        with self._lock:
+            kept = self._kept.get(conn.engine)
+            if kept is None or time.monotonic() - kept[0] > self.ttl:
+                kept = self._kept[conn.engine] = (time.monotonic(), self.load(conn))
+            return kept[1]
+
+    def forget(self, engine: Engine) -> None:
+        """Drop the value, after this process changed what it was read from."""
+        with self._lock:
+            self._kept.pop(engine, None)

@@ -11,9 +11,6 @@ due date that counted such a day is marked provisional on its case.
 from __future__ import annotations
 
 import functools
-import threading
-import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,6 +24,7 @@ from sqlalchemy import delete, select
 
 from services.routing.models import calendar_days, calendar_years
 from shared import clock
+from shared.db import PerEngine
 
 PACKAGE_YEARS = (
     min(d.year for d in chinese_calendar.holidays),
@@ -82,22 +80,16 @@ def load(conn) -> Calendar:
     return Calendar(days, years)
 
 
-_loaded: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → (read at, Calendar)
-_lock = threading.Lock()
+_loaded = PerEngine(load, TTL)
 
 
 def current(conn) -> Calendar:
     """This process's copy of the calendar behind ``conn``, read again when older than ``TTL``."""
-    with _lock:
-        taken = _loaded.get(conn.engine)
-        if taken is None or time.monotonic() - taken[0] > TTL:
-            taken = _loaded[conn.engine] = (time.monotonic(), load(conn))
-        return taken[1]
+    return _loaded.get(conn)
 
 
 def forget(engine) -> None:
-    with _lock:
-        _loaded.pop(engine, None)
+    _loaded.forget(engine)
 
 
 # -- a year's official schedule, as published ----------------------------------------------------------

@@ -10,15 +10,13 @@ costs no database round trip, and a directory import takes effect within ``TTL``
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from services.routing.config import CITY_ORG
 from services.routing.models import enterprises, staff
+from shared.db import PerEngine
 from shared.events import Assignee
 
 TTL = 5.0
@@ -41,23 +39,17 @@ def load(conn) -> Snapshot:
     return Snapshot(firms, people)
 
 
-_snapshots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → (taken at, Snapshot)
-_lock = threading.Lock()
+_snapshots = PerEngine(load, TTL)
 
 
 def snapshot(conn) -> Snapshot:
     """This process's snapshot of the directory behind ``conn``, reloaded when older than ``TTL``."""
-    with _lock:
-        taken = _snapshots.get(conn.engine)
-        if taken is None or time.monotonic() - taken[0] > TTL:
-            taken = _snapshots[conn.engine] = (time.monotonic(), load(conn))
-        return taken[1]
+    return _snapshots.get(conn)
 
 
 def forget(engine) -> None:
     """Drop the snapshot, after this process changed the directory itself."""
-    with _lock:
-        _snapshots.pop(engine, None)
+    _snapshots.forget(engine)
 
 
 def route(snapshot: Snapshot, enterprise_code: str, about_chair: bool) -> tuple[Assignee, str | None]:
