@@ -72,3 +72,13 @@ def _supervise(name: str, loop: Loop, stop: threading.Event) -> None:
         except Exception:
             log.exception("loop crashed; restarting", extra={"loop": name})
             stop.wait(2.0)
+
+
+def sweep(name: str, step: Callable[[], int], batch: int, every: float) -> Loop:
+    """A loop of time-based work: ``step`` does one batch and says how many it did; it runs every
+    ``every`` seconds, and at once again while batches come back full."""
+
+    def loop(stop: threading.Event) -> None:
+        repeat(stop, lambda: step() >= batch, lambda: stop.wait(every), name)
+
+    return loop

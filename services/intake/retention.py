@@ -15,14 +15,13 @@ PostgreSQL, so the sweep survives restarts, several workers share it, and each c
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, or_, select, update
 
 from services.intake.config import Settings
 from services.intake.models import grievances, outbox
-from shared import clock, metrics, worker
+from shared import clock, metrics
 
 log = logging.getLogger(__name__)
 FINAL = ("closed", "rejected", "merged")  # routing's final statuses (services/routing/lifecycle.py)
@@ -61,18 +60,3 @@ def erase_expired(engine: Engine, settings: Settings, now: datetime | None = Non
     metrics.CONTACTS_ERASED.labels(settings.service).inc(len(ids))
     log.info("contacts erased", extra={"count": len(ids)})  # a count only, never whose
     return len(ids)
-
-
-class ContactRetention:
-    """The worker's loop: sweep every minute (at once again while batches come back full)."""
-
-    def __init__(self, settings: Settings, engine: Engine):
-        self.settings, self.engine = settings, engine
-
-    def run(self, stop: threading.Event) -> None:
-        worker.repeat(
-            stop,
-            lambda: erase_expired(self.engine, self.settings) >= BATCH,
-            lambda: stop.wait(EVERY_SECONDS),
-            "contact retention",
-        )

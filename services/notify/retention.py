@@ -15,14 +15,13 @@ survives restarts, several workers share it, and each contact is erased once.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, bindparam, delete, exists, or_, select, update
 
 from services.notify.config import Settings
 from services.notify.models import contacts, notifications
-from shared import clock, metrics, worker
+from shared import clock, metrics
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -66,18 +65,3 @@ def erase_expired(engine: Engine, settings: Settings, now: datetime | None = Non
     metrics.CONTACTS_ERASED.labels(settings.service).inc(len(due))
     log.info("contacts erased", extra={"count": len(due)})  # a count only, never whose
     return len(due)
-
-
-class ContactRetention:
-    """The worker's loop: sweep every minute (at once again while batches come back full)."""
-
-    def __init__(self, settings: Settings, engine: Engine):
-        self.settings, self.engine = settings, engine
-
-    def run(self, stop: threading.Event) -> None:
-        worker.repeat(
-            stop,
-            lambda: erase_expired(self.engine, self.settings) >= BATCH,
-            lambda: stop.wait(EVERY_SECONDS),
-            "contact retention",
-        )

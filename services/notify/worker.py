@@ -1,11 +1,10 @@
 """notify's worker process: consumes its events, dispatches notifications, relays its outbox, erases
 contacts kept past their retention."""
 
-from services.notify import config
+from services.notify import config, retention
 from services.notify.dispatcher import Dispatcher
 from services.notify.handlers import HANDLERS
 from services.notify.models import inbox, outbox
-from services.notify.retention import ContactRetention
 from shared import worker
 from shared.bootstrap import bootstrap
 from shared.consumer import Consumer
@@ -19,6 +18,14 @@ def main() -> None:
             ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
             ("dispatcher", Dispatcher(rt.settings, rt.engine).run),
             ("relay", Relay(rt.settings, rt.engine, outbox).run),
-            ("contact retention", ContactRetention(rt.settings, rt.engine).run),
+            (
+                "contact retention",
+                worker.sweep(
+                    "contact retention",
+                    lambda: retention.erase_expired(rt.engine, rt.settings),
+                    retention.BATCH,
+                    retention.EVERY_SECONDS,
+                ),
+            ),
         ]
     )

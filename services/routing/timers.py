@@ -10,7 +10,6 @@ still on its way from intake, arrive first.
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
@@ -18,7 +17,7 @@ from sqlalchemy import Engine, select
 from services.routing.config import Settings
 from services.routing.models import cases, outbox
 from services.routing.steps import Step
-from shared import clock, worker
+from shared import clock
 from shared.uow import unit_of_work
 
 GRACE = timedelta(hours=1)
@@ -42,18 +41,3 @@ def close_unanswered(engine: Engine, settings: Settings, now: datetime | None = 
         for case in due:  # locked above: each step applies
             Step(case, "feedback_timeout", "closed", None, "system", now, internal_note=note).write(uow)
     return len(due)
-
-
-class FeedbackTimer:
-    """The worker's loop: sweep every minute (at once again while batches come back full)."""
-
-    def __init__(self, settings: Settings, engine: Engine):
-        self.settings, self.engine = settings, engine
-
-    def run(self, stop: threading.Event) -> None:
-        worker.repeat(
-            stop,
-            lambda: close_unanswered(self.engine, self.settings) >= BATCH,
-            lambda: stop.wait(EVERY_SECONDS),
-            "feedback timer",
-        )

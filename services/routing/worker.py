@@ -1,9 +1,8 @@
 """routing's worker process: consumes grievance.*, relays its outbox, closes unanswered resolutions."""
 
-from services.routing import config
+from services.routing import config, timers
 from services.routing.handlers import HANDLERS
 from services.routing.models import inbox, outbox
-from services.routing.timers import FeedbackTimer
 from shared import worker
 from shared.bootstrap import bootstrap
 from shared.consumer import Consumer
@@ -16,6 +15,14 @@ def main() -> None:
         [
             ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
             ("relay", Relay(rt.settings, rt.engine, outbox).run),
-            ("feedback timer", FeedbackTimer(rt.settings, rt.engine).run),
+            (
+                "feedback timer",
+                worker.sweep(
+                    "feedback timer",
+                    lambda: timers.close_unanswered(rt.engine, rt.settings),
+                    timers.BATCH,
+                    timers.EVERY_SECONDS,
+                ),
+            ),
         ]
     )

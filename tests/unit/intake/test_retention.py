@@ -14,7 +14,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.intake import retention
-from shared import clock
+from shared import clock, worker
 from tests.support.intake import grievance_id, move, post_json, stored
 
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
@@ -193,7 +193,10 @@ def test_the_worker_loop_erases_at_once_and_stops(intake):
     client, rt = intake
     code = finished(client, rt, "closed", days=91)
     stop = threading.Event()
-    loop = threading.Thread(target=retention.ContactRetention(rt.settings, rt.engine).run, args=(stop,))
+    sweep = worker.sweep(
+        "contact retention", lambda: retention.erase_expired(rt.engine, rt.settings), retention.BATCH, 60.0
+    )
+    loop = threading.Thread(target=sweep, args=(stop,))
     loop.start()
     try:
         for _ in range(100):
