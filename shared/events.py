@@ -119,6 +119,8 @@ class CaseAssigned(Frozen):
     assigned_at: datetime | None = None
     # True when staff passed an existing case on: the case keeps its status and due dates.
     reassigned: bool = False
+    # A demand about the chair or retaliation: never shown to the enterprise's chair (shared/scope.py).
+    about_chair: bool | None = None
 
 
 class CaseStatusChanged(Frozen):
@@ -134,13 +136,67 @@ class CaseStatusChanged(Frozen):
     merged_into_grievance_id: str | None = None
 
 
+Deadline = Literal["accept", "resolve", "supervised"]
+
+
 class CaseSupervisionRaised(Frozen):
+    """Supervision (督办) rose to ``level``: by a supervisor's hand, or by a missed deadline (then
+    ``reason`` is ``accept_overdue``, ``resolve_overdue`` or ``supervised_overdue`` and the
+    supervisor ``system``). ``recipients`` are the officers of that level, so notify needs no
+    directory; never the chair of a demand about the chair."""
+
     case_id: str
     grievance_id: str
     level: int
     reason: str
     supervisor: str | None = None
     at: datetime | None = None
+    recipients: tuple[Assignee, ...] = ()
+    automatic: bool = False
+    about_chair: bool | None = None
+    urgency: Urgency | None = None
+    enterprise_code: str | None = None
+    county_code: str | None = None
+    accept_due: datetime | None = None
+    resolve_due: datetime | None = None
+    supervised_due: datetime | None = None  # the supervisors' own deadline, met by resolving
+
+
+class CaseReminderDue(Frozen):
+    """A deadline of a case draws near (half its time gone, or one working day left) and the action
+    it asks for is not done: notify reminds the assignee. Each reminder is published once."""
+
+    case_id: str
+    grievance_id: str
+    deadline: Deadline
+    when: Literal["half_time", "day_before"]
+    due: datetime
+    recipients: tuple[Assignee, ...]
+    urgency: Urgency | None = None
+    at: datetime
+
+
+class CaseClockPaused(Frozen):
+    """The resolve clock stopped while the case waits on a third party; ``reason`` is for the worker.
+    It runs again by itself at ``resume_by`` at the latest."""
+
+    case_id: str
+    grievance_id: str
+    reason: str
+    resume_by: datetime
+    at: datetime
+
+
+class CaseClockResumed(Frozen):
+    """The resolve clock runs again; the due dates moved by the time paused."""
+
+    case_id: str
+    grievance_id: str
+    paused_seconds: int  # this pause
+    resolve_due: datetime
+    supervised_due: datetime | None = None
+    automatic: bool = False  # the pause reached its bound
+    at: datetime
 
 
 class CaseDeadlineExtended(Frozen):
@@ -203,6 +259,9 @@ PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
     ("case.supervision_raised", 1): CaseSupervisionRaised,
     ("case.deadline_extended", 1): CaseDeadlineExtended,
     ("case.deadlines_changed", 1): CaseDeadlinesChanged,
+    ("case.reminder_due", 1): CaseReminderDue,
+    ("case.clock_paused", 1): CaseClockPaused,
+    ("case.clock_resumed", 1): CaseClockResumed,
     ("notification.sent", 1): NotificationOutcome,
     ("notification.failed", 1): NotificationOutcome,
     ("enterprise.updated", 1): EnterpriseUpdated,

@@ -99,6 +99,32 @@ SAMPLES: dict[type[events.Frozen], dict] = {
         "provisional": False,
         "at": "2027-01-02T02:00:00+00:00",
     },
+    events.CaseReminderDue: {
+        "case_id": GID,
+        "grievance_id": GID,
+        "deadline": "accept",
+        "when": "half_time",
+        "due": "2026-03-11T15:59:59+00:00",
+        "recipients": [
+            {"id": "e001-chair", "name": "张主席", "role": "enterprise_chair", "phone": "13800000001"}
+        ],
+        "urgency": "normal",
+        "at": "2026-03-10T08:00:00+00:00",
+    },
+    events.CaseClockPaused: {
+        "case_id": GID,
+        "grievance_id": GID,
+        "reason": "等待噪声检测机构出具报告",
+        "resume_by": "2026-04-10T02:00:00+00:00",
+        "at": "2026-03-11T02:00:00+00:00",
+    },
+    events.CaseClockResumed: {
+        "case_id": GID,
+        "grievance_id": GID,
+        "paused_seconds": 86400,
+        "resolve_due": "2026-03-26T15:59:59+00:00",
+        "at": "2026-03-12T02:00:00+00:00",
+    },
     events.StaffRevoked: {
         "staff_id": "e001-chair",
         "revoked_at": "2026-03-10T02:05:00+00:00",
