@@ -225,6 +225,51 @@ def calendar_import(path):
     )
 
 
+@cli.group("policy")
+def policy_group():
+    """The deadline policy: how long a case has per category and urgency, reminders, supervision."""
+
+
+@policy_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def policy_import(path):
+    """Load a deadline policy (YAML, as services/routing/policy.yaml) into routing; it applies to new
+    cases only."""
+    import yaml
+    from pydantic import ValidationError
+
+    from services.routing import config as routing_config
+    from services.routing import policy
+    from shared.bootstrap import bootstrap
+
+    try:
+        loaded = policy.read(path)
+    except (ValidationError, ValueError, yaml.YAMLError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    rt = bootstrap(routing_config.load())
+    with rt.engine.begin() as conn:
+        version = policy.store(conn, loaded, str(path))
+    click.echo(
+        f"deadline policy version {version} loaded from {path}; it applies to cases assigned from now on"
+    )
+
+
+@policy_group.command("show")
+def policy_show():
+    """Print the current deadline policy as YAML, with its version."""
+    import yaml
+
+    from services.routing import config as routing_config
+    from services.routing import policy
+    from shared.bootstrap import bootstrap
+
+    rt = bootstrap(routing_config.load())
+    with rt.engine.connect() as conn:
+        version, current = policy.load(conn)
+    click.echo(f"# version {version}" + (" (the shipped defaults)" if version == 0 else ""))
+    click.echo(yaml.safe_dump(current.model_dump(mode="json"), allow_unicode=True, sort_keys=False))
+
+
 @cli.command("check-broker")
 def check_broker():
     """Exit non-zero, with one clear line, when RabbitMQ cannot be reached."""

@@ -169,11 +169,12 @@ class CaseReminderDue(Frozen):
     case_id: str
     grievance_id: str
     deadline: Deadline
-    when: Literal["half_time", "day_before"]
+    when: Literal["half_time", "day_before"]  # half_time: a share of the time is gone (``fraction``)
     due: datetime
     recipients: tuple[Assignee, ...]
     urgency: Urgency | None = None
     at: datetime
+    fraction: float | None = None  # with half_time: the share of the time gone (0.5 by default)
 
 
 class CaseClockPaused(Frozen):

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.routing import lifecycle
+from services.routing import calendar, lifecycle, timers
 from services.routing.cases import detail, in_scope, view
 from services.routing.models import cases, enterprises, staff
 from services.routing.schemas import (
@@ -25,9 +25,11 @@ from services.routing.schemas import (
     ExtendIn,
     MergeIn,
     NoteIn,
+    PauseIn,
     ReassignIn,
     RejectIn,
     ResolveIn,
+    ResumeIn,
 )
 from services.routing.steps import Step
 from shared import auth, clock, events
@@ -93,6 +95,15 @@ def _note(uow: Unit, actor: auth.Staff, step: Step, body: NoteIn) -> None:
 def _resolve(uow: Unit, actor: auth.Staff, step: Step, body: ResolveIn) -> None:
     step.public_note = body.resolution
     step.changes["resolved_at"] = step.at
+    if step.row.paused_at is not None:  # resolved while waiting: the pause ends with it
+        paused = step.at - step.row.paused_at
+        step.changes.update(
+            paused_at=None,
+            pause_reason=None,
+            pause_ends=None,
+            paused_seconds=step.row.paused_seconds + int(paused.total_seconds()),
+        )
+    timers.set_feedback_close(uow, step.row.id, step.at, uow.settings)  # type: ignore[arg-type]
 
 
 def _reject(uow: Unit, actor: auth.Staff, step: Step, body: RejectIn) -> None:
@@ -137,6 +148,7 @@ def _reassign(uow: Unit, actor: auth.Staff, step: Step, body: ReassignIn) -> Non
                 urgency=row.urgency,
                 assigned_at=step.at,
                 reassigned=True,
+                about_chair=row.about_chair,
             ),
         )
     )
@@ -174,22 +186,8 @@ def _escalate(uow: Unit, actor: auth.Staff, step: Step, body: EscalateIn) -> Non
             params={"level": ceiling},
             allowed=lifecycle.allowed(actor, row),
         )
-    step.level = level
-    step.changes["supervision_level"] = level
     step.internal_note = _joined(body.reason, step.internal_note)
-    step.events.append(
-        (
-            "case.supervision_raised",
-            events.CaseSupervisionRaised(
-                case_id=row.id,
-                grievance_id=row.grievance_id,
-                level=level,
-                reason=body.reason,
-                supervisor=f"{actor.role} {actor.org_code}",
-                at=step.at,
-            ),
-        )
-    )
+    timers.supervise(uow, step, level, body.reason, f"{actor.role} {actor.org_code}", automatic=False)
 
 
 def _extend(uow: Unit, actor: auth.Staff, step: Step, body: ExtendIn) -> None:
@@ -204,6 +202,7 @@ def _extend(uow: Unit, actor: auth.Staff, step: Step, body: ExtendIn) -> None:
         )
     step.changes.update(resolve_due=due, extended_at=step.at)
     step.internal_note = _joined(body.reason, step.internal_note)
+    timers.set_deadline(uow, row.id, "resolve", step.at, due, timers.terms_of(uow.conn, row))
     step.events.append(
         (
             "case.deadline_extended",
@@ -238,6 +237,40 @@ def _merge(uow: Unit, actor: auth.Staff, step: Step, body: MergeIn) -> None:
     step.merged_into_grievance_id = survivor.grievance_id
 
 
+def _pause(uow: Unit, actor: auth.Staff, step: Step, body: PauseIn) -> None:
+    row = step.row
+    pauses = timers.terms_of(uow.conn, row).pauses
+    if row.paused_at is not None:
+        raise Conflict("already_paused", allowed=lifecycle.allowed(actor, row))
+    if row.pauses_used >= pauses.max_pauses:
+        raise Conflict(
+            "pauses_used_up", params={"count": pauses.max_pauses}, allowed=lifecycle.allowed(actor, row)
+        )
+    ends = step.at + timedelta(days=pauses.max_days)
+    step.public_note = body.reason
+    step.changes.update(
+        paused_at=step.at, pause_reason=body.reason, pause_ends=ends, pauses_used=row.pauses_used + 1
+    )
+    timers.set_pause_end(uow, row.id, step.at, ends)
+    step.events.append(
+        (
+            "case.clock_paused",
+            events.CaseClockPaused(
+                case_id=row.id, grievance_id=row.grievance_id, reason=body.reason, resume_by=ends, at=step.at
+            ),
+        )
+    )
+
+
+def _resume(uow: Unit, actor: auth.Staff, step: Step, body: ResumeIn) -> None:
+    row = step.row
+    if row.paused_at is None:
+        raise Conflict("not_paused", allowed=lifecycle.allowed(actor, row))
+    resumed = timers.resume(uow, row, actor.id, actor.role, step.at, automatic=False)
+    step.changes.update(resumed.changes)
+    step.events.extend(resumed.events)
+
+
 _RULES = {
     "accept": _accept,
     "note": _note,
@@ -247,6 +280,8 @@ _RULES = {
     "escalate": _escalate,
     "extend": _extend,
     "merge": _merge,
+    "pause": _pause,
+    "resume": _resume,
 }
 
 
@@ -263,7 +298,24 @@ def feedback(uow: Unit, f: events.GrievanceFeedbackGiven) -> bool:
     start, to = lifecycle.FEEDBACK[f.satisfied]
     if row is None or row.status != start:
         return False
-    step = Step(
-        row, "feedback", to, None, "worker", clock.now(), worker_comment=f.comment, worker_rating=f.rating
-    )
+    now = clock.now()
+    step = Step(row, "feedback", to, None, "worker", now, worker_comment=f.comment, worker_rating=f.rating)
+    if to == "reopened":  # a new resolve deadline, not an escalation at once
+        terms = timers.terms_of(conn, row)
+        due = terms.reopened.due(now, calendar.current(conn))[0]
+        step.changes["resolve_due"] = due
+        timers.set_deadline(uow, row.id, "resolve", now, due, terms)
+        step.events.append(
+            (
+                "case.deadlines_changed",
+                events.CaseDeadlinesChanged(
+                    case_id=row.id,
+                    grievance_id=row.grievance_id,
+                    accept_due=row.accept_due,
+                    resolve_due=due,
+                    provisional=row.deadlines_provisional,
+                    at=now,
+                ),
+            )
+        )
     return step.write(uow)  # the row is locked: the step applies

@@ -24,9 +24,11 @@ from services.routing.schemas import (
     ExtendIn,
     MergeIn,
     NoteIn,
+    PauseIn,
     ReassignIn,
     RejectIn,
     ResolveIn,
+    ResumeIn,
     StaffOut,
     Token,
 )
@@ -60,6 +62,9 @@ MESSAGES = {
         "The case is already supervised at level %(level)s; supervision only rises."
     ),
     "already_extended": lazy_gettext("This case has had its one extension already."),
+    "already_paused": lazy_gettext("The resolve clock of this case is paused already."),
+    "not_paused": lazy_gettext("The resolve clock of this case is not paused."),
+    "pauses_used_up": lazy_gettext("This case has been paused %(count)s times already, the most allowed."),
     "unknown_assignee": lazy_gettext(
         "No active staff member within your scope who may see this case has this id."
     ),
@@ -265,3 +270,22 @@ def case_merge(case_id: str):
     """Merge the case into another open case of the same enterprise (→ merged); its worker follows
     the surviving case. The assigned organisation or a supervisor."""
     return _case_action(case_id, "merge", MergeIn)
+
+
+@api.post("/cases/<case_id>/pause")
+@_documented(PauseIn)
+@auth.require_staff()
+def case_pause(case_id: str):
+    """Pause the resolve clock while the case waits on a third party, with a reason the worker reads.
+    It runs again by itself after the policy's bound (30 days by default; twice at most). The
+    assigned organisation or a supervisor."""
+    return _case_action(case_id, "pause", PauseIn)
+
+
+@api.post("/cases/<case_id>/resume")
+@_documented(ResumeIn)
+@auth.require_staff()
+def case_resume(case_id: str):
+    """Run the resolve clock again; the due dates move by the time paused. The assigned organisation
+    or a supervisor."""
+    return _case_action(case_id, "resume", ResumeIn)

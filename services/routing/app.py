@@ -7,11 +7,38 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
 
 from services.routing import api, calendar, config
-from services.routing.models import outbox, revocations
+from services.routing.cases import overdue
+from services.routing.models import cases, outbox, revocations, timers
 from shared import clock, web
 from shared.bootstrap import Runtime, bootstrap
+from shared.timers import LagCollector
+
+
+class OverdueCollector:
+    """``xinsheng_cases_overdue{level}``: open cases past a deadline whose action is not done, by
+    supervision level (a paused clock is not overdue)."""
+
+    def __init__(self, rt: Runtime[config.Settings]):
+        self.rt = rt
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "xinsheng_cases_overdue", "Open cases past a deadline, by supervision level.", labels=["level"]
+        )
+        with self.rt.engine.connect() as conn:
+            counts = dict(
+                conn.execute(
+                    select(cases.c.supervision_level, func.count())
+                    .where(overdue(clock.now()))
+                    .group_by(cases.c.supervision_level)
+                ).all()
+            )
+        for level in (0, 1, 2):
+            family.add_metric([str(level)], counts.get(level, 0))
+        yield family
 
 
 class CalendarCollector:
@@ -43,7 +70,11 @@ def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
         outbox=outbox,
         messages=api.MESSAGES,
         revocations=revocations,
-        collectors=[CalendarCollector(rt)],
+        collectors=[
+            CalendarCollector(rt),
+            OverdueCollector(rt),
+            LagCollector(rt.engine, timers, rt.settings.service),
+        ],
         readiness_details={"calendar": lambda: _calendar_detail(rt)},
     )
     app.register_blueprint(api.api)

@@ -25,10 +25,20 @@ def in_scope(staff: auth.Staff):
     )
 
 
-def _overdue(now: datetime):
+def overdue(now: datetime):
+    """Cases past a deadline whose action is not done: acceptance, or (the clock running) the
+    resolution or the supervisors' deadline."""
     return or_(
         and_(cases.c.status == "assigned", cases.c.accept_due < now),
-        and_(cases.c.status.not_in(CLOSED), cases.c.resolve_due < now),
+        and_(
+            cases.c.status.not_in(CLOSED),
+            cases.c.paused_at.is_(None),
+            or_(
+                cases.c.resolve_due < now,
+                # NULL-safe: "not overdue" must keep the cases never supervised
+                and_(cases.c.supervised_due.is_not(None), cases.c.supervised_due < now),
+            ),
+        ),
     )
 
 
@@ -46,7 +56,9 @@ def filters(f) -> list:
             conds.append(column == value)
     if f.overdue is not None:
         now = clock.now()
-        conds.append(_overdue(now) if f.overdue else ~_overdue(now))
+        conds.append(overdue(now) if f.overdue else ~overdue(now))
+    if f.paused is not None:
+        conds.append(cases.c.paused_at.is_not(None) if f.paused else cases.c.paused_at.is_(None))
     if f.submitted_from:
         conds.append(cases.c.submitted_at >= clock.day_start(f.submitted_from))
     if f.submitted_to:
@@ -76,6 +88,11 @@ def view(row) -> dict:
         "resolve_due": row.resolve_due,
         "extended": row.extended_at is not None,
         "deadlines_provisional": row.deadlines_provisional,  # counted days past the known calendar
+        "supervised_due": row.supervised_due,
+        "paused": row.paused_at is not None,
+        "pause_reason": row.pause_reason,
+        "pause_ends": row.pause_ends,
+        "pauses_used": row.pauses_used,
         "merged_into": row.merged_into,
         "submitted_at": row.submitted_at,
         "updated_at": row.updated_at,

@@ -1,26 +1,29 @@
-"""Due dates on the working calendar (services/routing/calendar.py, with its adjusted working days).
+"""Due dates on the working calendar (services/routing/calendar.py, with its adjusted working days),
+by the terms of the deadline policy (services/routing/policy.py).
 
-Acceptance is due by the end of the 2nd working day after assignment (the 1st for urgent and
-safety/health demands); resolution by the end of the 15th calendar day. Days are counted in
-China Standard Time. A due date that counted a day past the official schedules known is
-provisional.
+By the shipped policy, acceptance is due by the end of the 2nd working day after assignment (the
+1st for urgent and safety/health demands); resolution by the end of the 15th calendar day. Days
+are counted in China Standard Time. A due date that counted a day past the official schedules
+known is provisional.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 
+from services.routing import policy, timers
 from services.routing.calendar import Calendar
 from services.routing.lifecycle import OPEN
 from services.routing.models import cases
+from services.routing.policy import Terms
 from services.routing.steps import Step
 from shared import clock, events
 from shared.uow import Unit
 
-RESOLVE_DAYS = 15
 PACKAGE_ONLY = Calendar({}, frozenset())  # no schedule loaded: the chinesecalendar package's years
 
 
@@ -32,12 +35,27 @@ class Deadlines:
 
 
 def due_dates(
-    assigned_at: datetime, category: str, urgency: str, calendar: Calendar = PACKAGE_ONLY
+    assigned_at: datetime,
+    category: str,
+    urgency: str,
+    calendar: Calendar = PACKAGE_ONLY,
+    terms: Terms | None = None,
 ) -> Deadlines:
-    """The deadlines of a demand assigned at ``assigned_at``."""
-    days = 1 if urgency == "urgent" or category == "safety_health" else 2
-    accept_day, provisional = calendar.add_working_days(clock.local(assigned_at).date(), days)
-    return Deadlines(clock.day_end(accept_day), resolve_due(assigned_at), provisional)
+    """The deadlines of a demand assigned at ``assigned_at``, by ``terms`` (the shipped policy's for
+    its category and urgency by default)."""
+    terms = terms or shipped_terms(category, urgency)
+    accept, provisional = terms.accept.due(assigned_at, calendar)
+    resolve, resolve_provisional = terms.resolve.due(assigned_at, calendar)
+    return Deadlines(accept, resolve, provisional or resolve_provisional)
+
+
+def shipped_terms(category: str, urgency: str) -> Terms:
+    return _shipped().terms(category, urgency)
+
+
+@functools.cache
+def _shipped() -> policy.Policy:
+    return policy.read(policy.SHIPPED)
 
 
 def add_working_days(start: date, n: int, calendar: Calendar = PACKAGE_ONLY) -> date:
@@ -50,8 +68,8 @@ def accept_due(
     return due_dates(assigned_at, category, urgency, calendar).accept_due
 
 
-def resolve_due(assigned_at: datetime) -> datetime:
-    return clock.day_end(clock.local(assigned_at).date() + timedelta(days=RESOLVE_DAYS))
+def resolve_due(assigned_at: datetime, category: str = "other", urgency: str = "normal") -> datetime:
+    return shipped_terms(category, urgency).resolve.due(assigned_at, PACKAGE_ONLY)[0]
 
 
 def recompute_provisional(uow: Unit, cal: Calendar) -> int:
@@ -63,7 +81,7 @@ def recompute_provisional(uow: Unit, cal: Calendar) -> int:
     ).all()
     changed = 0
     for row in rows:
-        due = due_dates(row.created_at, row.category, row.urgency, cal)
+        due = due_dates(row.created_at, row.category, row.urgency, cal, timers.terms_of(uow.conn, row))
         step = Step(row, "recompute_deadlines", row.status, None, "system", clock.now())
         step.changes = {"accept_due": due.accept_due, "deadlines_provisional": due.provisional}
         if due.accept_due != row.accept_due:
@@ -83,6 +101,9 @@ def recompute_provisional(uow: Unit, cal: Calendar) -> int:
                     ),
                 )
             )
+            if row.status == "assigned":
+                terms = timers.terms_of(uow.conn, row)
+                timers.set_deadline(uow, row.id, "accept", row.created_at, due.accept_due, terms)
             changed += 1
         step.write(uow)  # the row is locked: the step applies
     return changed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from services.routing import actions, calendar, deadlines, rules
+from services.routing import actions, calendar, deadlines, policy, rules, timers
 from services.routing.models import cases, history
 from shared import clock, events
 from shared.db import insert_ignore
@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.GrievanceSubmitted) -> None:
     assignee, county = rules.route(rules.snapshot(uow.conn), g.enterprise_code, g.about_chair)
     now, case_id = clock.now(), str(uuid.uuid4())
-    due = deadlines.due_dates(now, g.category, g.urgency, calendar.current(uow.conn))
+    version, current = policy.current(uow.conn)
+    terms = current.terms(g.category, g.urgency)
+    due = deadlines.due_dates(now, g.category, g.urgency, calendar.current(uow.conn), terms)
     accept_due, resolve_due = due.accept_due, due.resolve_due
     if not insert_ignore(
         uow.conn,
@@ -42,6 +44,8 @@ def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.Grievanc
             accept_due=accept_due,
             resolve_due=resolve_due,
             deadlines_provisional=due.provisional,
+            terms=terms.model_dump(mode="json"),
+            policy_version=version,
             submitted_at=g.submitted_at,
             created_at=now,
             updated_at=now,
@@ -68,6 +72,8 @@ def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.Grievanc
             },
         ],
     )
+    timers.set_deadline(uow, case_id, "accept", now, accept_due, terms)
+    timers.set_deadline(uow, case_id, "resolve", now, resolve_due, terms)
     uow.emit(
         "case.assigned",
         events.CaseAssigned(
@@ -82,6 +88,7 @@ def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.Grievanc
             category=g.category,
             urgency=g.urgency,
             assigned_at=now,
+            about_chair=g.about_chair,
         ),
         correlation_id=g.grievance_id,
     )

@@ -18,7 +18,16 @@ reassign   open → unchanged (new assignee, same due dates) the assigned organi
 escalate   open → unchanged (supervision level rises)     supervisors: county up to 1, city up to 2
 extend     open → unchanged (resolve_due moves, once)     supervisors
 merge      open → merged (into another open case)         the assigned organisation, supervisors
+pause      accepted, in_progress, reopened → unchanged    the assigned organisation, supervisors
+           (the resolve clock stops: a flag, with a reason
+           the worker reads; bounded by the policy)
+resume     the same → unchanged (the clock runs again;     the assigned organisation, supervisors
+           the due dates move by the time paused)
 =========  =============================================  ==========================================
+
+A missed deadline raises supervision by itself (``timers.py``): the history shows the step with
+actor ``system`` and the action ``accept_overdue``, ``resolve_overdue`` or ``supervised_overdue``;
+a pause that reached its bound ends with ``pause_ended``.
 
 The worker's feedback, through intake, moves ``resolved`` to ``closed`` (satisfied) or ``reopened``;
 no answer within the feedback window closes it too, with feedback "none" (``timers.py``).
@@ -32,7 +41,19 @@ from shared import auth
 OPEN = ("assigned", "accepted", "in_progress", "reopened")
 FINAL = ("closed", "rejected", "merged")
 SUPERVISORS = ("county_officer", "city_officer", "admin")
-ACTIONS = ("accept", "note", "resolve", "reject", "reassign", "escalate", "extend", "merge")
+ACTIONS = (
+    "accept",
+    "note",
+    "resolve",
+    "reject",
+    "reassign",
+    "escalate",
+    "extend",
+    "merge",
+    "pause",
+    "resume",
+)
+PAUSABLE = ("accepted", "in_progress", "reopened")
 
 _SAME = None
 MOVES: dict[str, dict[str, str | None]] = {
@@ -50,13 +71,15 @@ MOVES: dict[str, dict[str, str | None]] = {
     "escalate": dict.fromkeys(OPEN, _SAME),
     "extend": dict.fromkeys(OPEN, _SAME),
     "merge": dict.fromkeys(OPEN, "merged"),
+    "pause": dict.fromkeys(PAUSABLE, _SAME),
+    "resume": dict.fromkeys(PAUSABLE, _SAME),
 }
 # The worker's answer after resolution.
 FEEDBACK = {True: ("resolved", "closed"), False: ("resolved", "reopened")}
 
 _HANDLERS_ONLY = ("accept", "resolve", "reject")
 _SUPERVISORS_ONLY = ("escalate", "extend")
-_HANDLERS_OR_SUPERVISORS = ("reassign", "merge")
+_HANDLERS_OR_SUPERVISORS = ("reassign", "merge", "pause", "resume")
 # The highest supervision level each supervisor may raise a case to.
 MAX_LEVEL = {"county_officer": 1, "city_officer": 2, "admin": 2}
 
@@ -95,4 +118,6 @@ def allowed(staff: auth.Staff, case) -> list[str]:
         and role_may(a, staff, case)
         and not (a == "extend" and case.extended_at is not None)
         and not (a == "escalate" and case.supervision_level >= MAX_LEVEL.get(staff.role, 0))
+        and not (a == "pause" and case.paused_at is not None)
+        and not (a == "resume" and case.paused_at is None)
     ]

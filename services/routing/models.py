@@ -1,15 +1,19 @@
 """routing's tables: the organisation directory and the cases with their append-only history."""
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy import false as sa_false
 
 from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table, revocations_table, throttle_table
+from shared.timers import timers_table
 
 metadata = MetaData()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 revocations = revocations_table(metadata)  # staff whose older tokens are refused
 throttle_counts = throttle_table(metadata)  # shared.throttle: log-in throttles
+# Reminders, missed deadlines, the end of a pause, the feedback window (services/routing/timers.py);
+# the subject of each is a case id.
+timers = timers_table(metadata)
 
 counties = Table(
     "counties",
@@ -74,6 +78,17 @@ cases = Table(
     Column("resolved_at", UTCDateTime()),  # the latest resolution: the worker's feedback window opens
     Index("ix_cases_status_resolved", "status", "resolved_at"),
     Column("merged_into", ID),  # the surviving case, once merged
+    # The deadline policy's terms the case was given when assigned (services/routing/policy.py), and
+    # the policy's version: a changed policy applies to new cases only.
+    Column("terms", JSON),
+    Column("policy_version", Integer),
+    Column("supervised_due", UTCDateTime()),  # the supervisors' deadline, once supervised (督办)
+    # The resolve clock, paused while the case waits on a third party (a flag, not a status).
+    Column("paused_at", UTCDateTime()),  # NULL: the clock runs
+    Column("pause_reason", Text),  # for the worker to read
+    Column("pause_ends", UTCDateTime()),  # the clock runs again by itself then
+    Column("pauses_used", Integer, nullable=False, server_default="0"),
+    Column("paused_seconds", Integer, nullable=False, server_default="0"),  # all pauses ended so far
     Index("ix_cases_org_status", "assignee_org", "status"),
 )
 
@@ -87,7 +102,9 @@ history = Table(
     Column("actor_role", String(32), nullable=False),
     Column("from_status", String(16)),
     Column("to_status", String(16), nullable=False),
-    Column("action", String(16)),  # the staff action or "feedback"; NULL for the routing steps
+    # The staff action, "feedback", or what the system did ("accept_overdue", "pause_ended", …);
+    # NULL for the routing steps.
+    Column("action", String(32)),
     Column("supervision_level", Integer),  # the level after this step, when it changed
     Column("public_note", Text),
     Column("internal_note", Text),
@@ -110,6 +127,16 @@ calendar_years = Table(
     "calendar_years",
     metadata,
     Column("year", Integer, primary_key=True),
+    Column("source", String(300), nullable=False),
+    Column("loaded_at", UTCDateTime(), nullable=False),
+)
+
+# The deadline policies loaded (services/routing/policy.py), every version kept; the highest is current.
+policies = Table(
+    "deadline_policies",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("body", JSON, nullable=False),
     Column("source", String(300), nullable=False),
     Column("loaded_at", UTCDateTime(), nullable=False),
 )

@@ -55,6 +55,7 @@ class CaseQuery(BaseModel):
     county: OrgCode | None = None
     supervision_level: Annotated[int, Field(ge=0, le=2)] | None = None
     overdue: bool | None = None
+    paused: bool | None = None
     submitted_from: Day | None = None
     submitted_to: Day | None = None
     q: clean_text(1, 100) | None = None
@@ -100,6 +101,11 @@ class CaseOut(BaseModel):
     resolve_due: str
     extended: bool
     deadlines_provisional: bool  # a due date counted days past the official calendar known
+    supervised_due: str | None  # the supervisors' deadline (督办), once supervised
+    paused: bool  # the resolve clock is paused (a flag, not a status)
+    pause_reason: str | None
+    pause_ends: str | None  # it runs again by itself then
+    pauses_used: int
     merged_into: str | None
     version: int
     actions: list[str]
@@ -157,3 +163,11 @@ class ExtendIn(ActionIn):
 
 class MergeIn(ActionIn):
     into: Uuid  # the surviving case's id
+
+
+class PauseIn(ActionIn):
+    reason: clean_text(5, 500, multiline=True)  # shown to the worker: what the case waits for
+
+
+class ResumeIn(ActionIn):
+    pass

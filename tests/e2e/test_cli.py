@@ -113,3 +113,24 @@ def test_a_years_official_schedule_is_imported_and_a_wrong_one_refused(tmp_path)
     right = tmp_path / "2027-right.yaml"
     right.write_text("year: 2027\nsource: x\ndays_off:\n  - {name: 春节, from: 2027-02-05, to: 2027-02-12}\n")
     assert "known until 2027-12-31" in run("calendar", "import", str(right), **env).stdout
+
+
+def test_a_deadline_policy_is_imported_and_a_wrong_one_refused_with_what_is_wrong(tmp_path):
+    url = f"sqlite:///{tmp_path / 'routing.db'}"
+    env = {"ROUTING_DATABASE_URL": url, "VAR_DIR": str(tmp_path)}
+    assert run("migrate", "routing", **env).returncode == 0
+    assert "# version 0 (the shipped defaults)" in run("policy", "show", **env).stdout
+    shipped = REPO_ROOT / "services" / "routing" / "policy.yaml"
+    done = run("policy", "import", str(shipped), **env)
+    assert done.returncode == 0 and "version 1" in done.stdout
+    wrong = tmp_path / "policy.yaml"
+    wrong.write_text(
+        shipped.read_text(encoding="utf-8").replace(
+            "resolve: {calendar_days: 15}", "resolve: {calendar_days: 15, working_days: 3}"
+        )
+    )
+    refused = run("policy", "import", str(wrong), **env)
+    assert refused.returncode != 0 and "policy.yaml" in refused.stderr
+    assert "exactly one of working_days and calendar_days" in refused.stderr
+    shown = run("policy", "show", **env).stdout
+    assert "# version 1" in shown and "calendar_days: 15" in shown

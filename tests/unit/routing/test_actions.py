@@ -33,9 +33,9 @@ STATUSES = ("assigned", "accepted", "in_progress", "resolved", "reopened", "clos
 # The design's table (lifecycle's docstring): which actions each status allows, whoever acts.
 ALLOWED_BY_STATUS = {
     "assigned": {"accept", "note", "reject", "reassign", "escalate", "extend", "merge"},
-    "accepted": {"note", "resolve", "reject", "reassign", "escalate", "extend", "merge"},
-    "in_progress": {"note", "resolve", "reassign", "escalate", "extend", "merge"},
-    "reopened": {"note", "resolve", "reassign", "escalate", "extend", "merge"},
+    "accepted": {"note", "resolve", "reject", "reassign", "escalate", "extend", "merge", "pause", "resume"},
+    "in_progress": {"note", "resolve", "reassign", "escalate", "extend", "merge", "pause", "resume"},
+    "reopened": {"note", "resolve", "reassign", "escalate", "extend", "merge", "pause", "resume"},
     "resolved": {"note"},
     "closed": set(),
     "rejected": set(),
@@ -55,10 +55,11 @@ DESIGN_MOVES = {
     ("reject", "accepted"): "rejected",
     **{(a, s): s for a in ("reassign", "escalate", "extend") for s in lifecycle.OPEN},
     **{("merge", s): "merged" for s in lifecycle.OPEN},
+    **{(a, s): s for a in ("pause", "resume") for s in ("accepted", "in_progress", "reopened")},
 }
 # On a chair's own case: the chair handles it, the county officer supervises it.
-CHAIR_ACTIONS = {"accept", "note", "resolve", "reject", "reassign", "merge"}
-COUNTY_ACTIONS = {"note", "reassign", "escalate", "extend", "merge"}
+CHAIR_ACTIONS = {"accept", "note", "resolve", "reject", "reassign", "merge", "pause", "resume"}
+COUNTY_ACTIONS = {"note", "reassign", "escalate", "extend", "merge", "pause", "resume"}
 # Who takes each action on a chair's case in the tests below: (headers, id, role, the actions of that role).
 CHAIR_ACTS = (CHAIR, "e001-chair", "enterprise_chair", CHAIR_ACTIONS)
 COUNTY_ACTS = (COUNTY, "c01-officer", "county_officer", COUNTY_ACTIONS)
@@ -71,7 +72,10 @@ ACTOR = {
     "escalate": COUNTY_ACTS,
     "extend": COUNTY_ACTS,
     "merge": CHAIR_ACTS,
+    "pause": CHAIR_ACTS,
+    "resume": CHAIR_ACTS,
 }
+PAUSE_REASON = "等待噪声检测机构出具报告"
 INTERNAL = "内部备注:已电话联系车间主任"
 REASON = "超过受理期限仍未处理"
 UNKNOWN_CASE = "00000000-0000-4000-8000-000000000000"
@@ -119,6 +123,8 @@ def good_body(client, action: str, case_id: str) -> dict:
         "escalate": {"reason": REASON},
         "extend": {"reason": "需要等待劳动仲裁结果", "resolve_due": later_due(client, case_id, 10)},
         "merge": {"into": UNKNOWN_CASE},
+        "pause": {"reason": PAUSE_REASON},
+        "resume": {},
     }[action]
 
 
@@ -206,6 +212,8 @@ def test_every_allowed_move_changes_the_case_and_records_it(ledger, action, star
     body = {**good_body(ledger, action, case_id), "internal_note": INTERNAL}
     if action == "merge":
         body["into"] = submit(rt, "E001")
+    if action == "resume":
+        ok(ledger, headers, case_id, "pause", reason=PAUSE_REASON)
     before, rows_before, seq = case(ledger, case_id), history_rows(rt, case_id), outbox_seq(rt)
 
     answer = ok(ledger, headers, case_id, action, **body)
@@ -229,6 +237,7 @@ def test_every_allowed_move_changes_the_case_and_records_it(ledger, action, star
         "note": body.get("public_note"),
         "resolve": body.get("resolution"),
         "reject": body.get("reason"),
+        "pause": body.get("reason"),
     }.get(action)
     assert row.public_note == public
     assert INTERNAL in row.internal_note
@@ -243,6 +252,8 @@ def test_every_allowed_move_changes_the_case_and_records_it(ledger, action, star
         "escalate": ["case.supervision_raised"],
         "extend": ["case.deadline_extended"],
         "reassign": ["case.assigned"],
+        "pause": ["case.clock_paused"],
+        "resume": ["case.clock_resumed"],
     }.get(action, [])
     assert [t for t, _ in emitted] == expected_types
     for etype, payload in emitted:
@@ -340,13 +351,20 @@ def test_the_workers_feedback_closes_or_reopens_a_resolved_case(ledger, satisfie
     after = case(ledger, case_id)
     assert (after["status"], after["version"]) == (to, before["version"] + 1)
     assert (after["history"][-1]["actor_role"], after["history"][-1]["action"]) == ("worker", "feedback")
-    [(etype, payload)] = events_since(ledger.rt, seq)
+    (etype, payload), *more = events_since(ledger.rt, seq)
     assert (etype, payload["from"], payload["to"], payload["actor_role"]) == (
         "case.status_changed",
         "resolved",
         to,
         "worker",
     )
+    # A reopened case gets a new resolve deadline (the policy's, from reopening), not an escalation.
+    assert [t for t, _ in more] == ([] if satisfied else ["case.deadlines_changed"])
+    if not satisfied:
+        assert after["supervision_level"] == before["supervision_level"]
+        assert datetime.fromisoformat(more[0][1]["resolve_due"]) == datetime.fromisoformat(
+            after["resolve_due"]
+        )
 
 
 @pytest.mark.parametrize("status", ["assigned", "in_progress", "reopened", "closed", "rejected"])
@@ -383,7 +401,8 @@ def test_an_action_the_status_does_not_allow_is_refused_and_changes_nothing(ledg
     body = good_body(ledger, action, case_id)
     before = tables(ledger.rt)
     error = refused(post(ledger, headers, case_id, action, **body), 409, "action_not_allowed")
-    expected = [a for a in lifecycle.ACTIONS if a in ALLOWED_BY_STATUS[status] and a in may]
+    # (never paused here: "resume" is not offered)
+    expected = [a for a in lifecycle.ACTIONS if a in ALLOWED_BY_STATUS[status] and a in may and a != "resume"]
     assert error["allowed"] == expected == case(ledger, case_id, headers)["actions"]
     assert all(a in error["message"] for a in expected)
     assert tables(ledger.rt) == before

@@ -109,6 +109,8 @@ class World:
             "escalate": {"reason": internal},
             "extend": {"reason": internal, "resolve_due": _later(due)},
             "merge": {"into": survivor},
+            "pause": {"reason": f"等待第三方 {self.marker} waiting on a third party"},
+            "resume": {},
         }[action]
         return {**body, **extra}
 
