@@ -15,6 +15,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from harness.private import DEMO_DIRECTORY, PrivateDatabases, PrivateVhost, free_port
@@ -101,6 +102,19 @@ class Xinsheng:
         if self.vhost:
             self.vhost.close()
         self.mailbox.__exit__()
+
+    def restart(self, wait: bool = True, **env: str) -> None:
+        """Stop every process and start them all again with ``env`` changed: a moved CLOCK_OFFSET (every
+        process of a system runs with the same), or another setting. ``wait``: until all are ready."""
+        self.system.stop_all()
+        self.env.update(env)
+        self.system.start_all()
+        if wait:
+            self.system.wait_healthy(timeout=60)
+
+    def database(self, service: str) -> sa.Engine:
+        """An engine on the service's own database, for a test to look at what it stored."""
+        return sa.create_engine(self.env[f"{service.upper()}_DATABASE_URL"], poolclass=sa.pool.NullPool)
 
     def staff(self, staff_id: str = "city-officer-1", role: str = "city_officer", org: str = "city") -> dict:
         """The Authorization header of a staff member, signed with this system's secret (no log-in)."""

@@ -48,6 +48,12 @@ def now() -> datetime:
     return datetime.now(UTC) + offset()
 
 
+def offset_to(moment: datetime) -> str:
+    """The CLOCK_OFFSET that makes a process's now ``moment`` (from the machine's own time): what a
+    drill or a black-box test starts a system with."""
+    return f"{(moment - datetime.now(UTC)).total_seconds():.0f}s"
+
+
 def local(moment: datetime) -> datetime:
     """A moment as China Standard Time."""
     return moment.astimezone(CST)

@@ -50,3 +50,9 @@ STATUS = {
     "merged": N_("Merged"),
 }
 URGENCY = {"normal": N_("Normal"), "urgent": N_("Urgent")}
+# Timeline steps that move no status (督办 by level; the paused resolve clock).
+SUPERVISION = {
+    1: N_("Under supervision by the county union"),
+    2: N_("Under supervision by the city federation"),
+}
+CLOCK = {"paused": N_("Time limit paused"), "resumed": N_("Time limit running again")}

@@ -116,6 +116,19 @@ CONTACTS_ERASED = _Lazy(
     "Named workers' contacts erased once kept for the retention period after their case was final.",
     ["service"],
 )
+NOTIFY_SEND_FAILURES = _Lazy(
+    Counter,
+    "xinsheng_notify_send_failures_total",
+    "Attempts to send a notification that its channel refused or could not take (each retry counts).",
+    ["channel"],
+)
+NOTIFY_CIRCUIT_OPEN = _Lazy(
+    Gauge,
+    "xinsheng_notify_circuit_open",
+    "1 while a notify channel's circuit is open: the channel failed repeatedly and is rested.",
+    ["channel"],
+    multiprocess_mode="livemax",
+)
 HTTP_REQUESTS = _Lazy(
     Counter,
     "xinsheng_http_requests_total",

@@ -18,9 +18,23 @@ DEAD_EXCHANGE = "xinsheng.dead"
 
 # Which event types each consuming service's queue is bound to.
 BINDINGS: dict[str, tuple[str, ...]] = {
-    "intake": ("case.assigned", "case.status_changed", "enterprise.updated"),
+    "intake": (
+        "case.assigned",
+        "case.status_changed",
+        "case.supervision_raised",
+        "case.clock_paused",
+        "case.clock_resumed",
+        "enterprise.updated",
+    ),
     "routing": ("grievance.submitted", "grievance.feedback_given"),
-    "notify": ("grievance.contact_shared", "case.assigned", "case.status_changed"),
+    "notify": (
+        "grievance.contact_shared",
+        "case.assigned",
+        "case.status_changed",
+        "case.supervision_raised",
+        "case.reminder_due",
+        "staff.revoked",
+    ),
     "reports": (
         "grievance.submitted",
         "grievance.feedback_given",
@@ -29,6 +43,8 @@ BINDINGS: dict[str, tuple[str, ...]] = {
         "case.supervision_raised",
         "case.deadline_extended",
         "case.deadlines_changed",
+        "case.clock_paused",
+        "case.clock_resumed",
         "notification.sent",
         "notification.failed",
         "enterprise.updated",

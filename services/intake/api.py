@@ -181,5 +181,12 @@ def status_or_404(code: str) -> dict:
     found["status_label"] = labels.shown(labels.STATUS, found["status"])
     found["category_label"] = labels.shown(labels.CATEGORY, found["category"])
     for step in found["timeline"]:
-        step["label"] = labels.shown(labels.STATUS, step["status"])
+        if step.get("event") == "supervised":
+            step["label"] = labels.shown(labels.SUPERVISION, min(max(step["level"] or 1, 1), 2))
+        elif step.get("event"):
+            step["label"] = labels.shown(labels.CLOCK, step["event"])
+        else:
+            step["label"] = labels.shown(labels.STATUS, step["status"])
+    level = found["supervision_level"]
+    found["supervision_label"] = labels.shown(labels.SUPERVISION, min(level, 2)) if level else None
     return found

@@ -188,7 +188,14 @@ def public_status(rt: Runtime, code: str) -> dict | None:
         name = conn.execute(
             select(enterprises.c.name).where(enterprises.c.code == row.enterprise_code)
         ).scalar()
-        steps = [{"status": "registered", "at": row.submitted_at, "note": None}, *_steps(conn, row.id)]
+        registered = {
+            "status": "registered",
+            "at": row.submitted_at,
+            "note": None,
+            "event": None,
+            "level": None,
+        }
+        steps = [registered, *_steps(conn, row.id)]
         target = _followed(conn, row)
         if target.id != row.id:
             merged_at = next((s["at"] for s in reversed(steps) if s["status"] == "merged"), row.status_at)
@@ -203,6 +210,9 @@ def public_status(rt: Runtime, code: str) -> dict | None:
         "submitted_at": row.submitted_at,
         "merged": target.id != row.id,
         "timeline": steps,
+        # The case's supervision level (the level, never a name) and its paused clock.
+        "supervision_level": target.supervision_level,
+        "paused": {"since": target.paused_at, "reason": target.pause_reason} if target.paused_at else None,
         "feedback": {
             "open": refused is None,
             "until": until,
@@ -214,9 +224,11 @@ def public_status(rt: Runtime, code: str) -> dict | None:
 
 def _steps(conn, grievance_id: str) -> list[dict]:
     return [
-        {"status": e.status, "at": e.at, "note": e.public_note}
+        {"status": e.status, "at": e.at, "note": e.public_note, "event": e.event, "level": e.level}
         for e in conn.execute(
-            select(timeline.c.status, timeline.c.at, timeline.c.public_note)
+            select(
+                timeline.c.status, timeline.c.at, timeline.c.public_note, timeline.c.event, timeline.c.level
+            )
             .where(timeline.c.grievance_id == grievance_id)
             .order_by(timeline.c.at, timeline.c.seq)
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import bindparam, or_, select, update
 
 from services.intake.models import enterprises, grievances, timeline
 from shared import clock, events
@@ -44,6 +44,53 @@ def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStat
         )
 
 
+def supervision_raised(uow: Unit, envelope: events.Envelope, e: events.CaseSupervisionRaised) -> None:
+    at = e.at or envelope.occurred_at
+    if _event(uow, e.grievance_id, "supervised", at, None, e.level):
+        uow.conn.execute(
+            update(grievances)
+            .where(grievances.c.id == e.grievance_id, grievances.c.supervision_level < e.level)
+            .values(supervision_level=e.level)
+        )
+
+
+def clock_paused(uow: Unit, envelope: events.Envelope, e: events.CaseClockPaused) -> None:
+    if _event(uow, e.grievance_id, "paused", e.at, e.reason):
+        uow.conn.execute(
+            update(grievances)
+            .where(grievances.c.id == e.grievance_id)
+            .values(paused_at=e.at, pause_reason=e.reason)
+        )
+
+
+def clock_resumed(uow: Unit, envelope: events.Envelope, e: events.CaseClockResumed) -> None:
+    if _event(uow, e.grievance_id, "resumed", e.at, None):
+        uow.conn.execute(
+            update(grievances)
+            .where(grievances.c.id == e.grievance_id, grievances.c.paused_at <= e.at)
+            .values(paused_at=None, pause_reason=None)
+        )
+
+
+def _event(uow: Unit, grievance_id: str, event: str, at, note: str | None, level: int | None = None) -> bool:
+    """A timeline step that moves no status; False when the demand is unknown here."""
+    status = uow.conn.execute(select(grievances.c.status).where(grievances.c.id == grievance_id)).scalar()
+    if status is None:
+        return False
+    uow.conn.execute(
+        timeline.insert(),
+        {
+            "grievance_id": grievance_id,
+            "status": status,
+            "at": at,
+            "public_note": note,
+            "event": event,
+            "level": level,
+        },
+    )
+    return True
+
+
 # Built once, executed with parameters (see shared.db).
 _STEP = timeline.insert()
 _ADVANCE = (
@@ -73,4 +120,7 @@ HANDLERS: dict[str, Handler] = {
     "enterprise.updated": enterprise_updated,
     "case.assigned": case_assigned,
     "case.status_changed": case_status_changed,
+    "case.supervision_raised": supervision_raised,
+    "case.clock_paused": clock_paused,
+    "case.clock_resumed": clock_resumed,
 }

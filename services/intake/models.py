@@ -44,6 +44,10 @@ grievances = Table(
     Column("request_hash", String(64)),
     Column("resolved_at", UTCDateTime()),  # the latest resolution: the feedback window opens here
     Column("follows_id", ID),  # merged into another demand's case: this worker follows that demand
+    # The case's supervision (督办) level, and its paused resolve clock with the reason the worker reads.
+    Column("supervision_level", Integer, nullable=False, server_default="0"),
+    Column("paused_at", UTCDateTime()),
+    Column("pause_reason", Text),
 )
 
 # What the worker may see of the case's life: status, time, public note. Never staff or internal notes.
@@ -55,6 +59,10 @@ timeline = Table(
     Column("status", String(16), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Column("public_note", Text),
+    # A step that moves no status: "supervised" (at ``level``: 1 the county union, 2 the city
+    # federation; never a name), "paused" (the note is the reason), "resumed". NULL: a status step.
+    Column("event", String(16)),
+    Column("level", Integer),
     Index("ix_timeline_grievance", "grievance_id", "at"),
 )
 

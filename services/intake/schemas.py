@@ -85,6 +85,15 @@ class TimelineEntry(BaseModel):
     label: str
     at: datetime
     note: str | None = None
+    # A step that moves no status: "supervised" (督办, at ``level``: 1 the county union, 2 the city
+    # federation), "paused" (the note says what the case waits for) or "resumed".
+    event: str | None = None
+    level: int | None = None
+
+
+class PausedClock(BaseModel):
+    since: datetime
+    reason: str | None
 
 
 class FeedbackAnswer(BaseModel):
@@ -113,6 +122,9 @@ class GrievanceStatus(BaseModel):
     submitted_at: datetime
     merged: bool  # joined to another demand's case, whose status this shows
     timeline: list[TimelineEntry]
+    supervision_level: int  # 督办: 0 none, 1 the county union, 2 the city federation
+    supervision_label: str | None
+    paused: PausedClock | None  # the time limit waits on a third party
     feedback: FeedbackWindow
 
 

@@ -1,1 +1,2 @@
-"""notify: tells assignees and named workers what happened, by email (or its log channel)."""
+"""notify: tells assignees, supervisors and named workers what happened, by email, SMS and the staff
+group bots (or the log channel), and shows staff who was told what about a case."""

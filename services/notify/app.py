@@ -1,4 +1,5 @@
-"""notify's web app: health, readiness, metrics (with the notification log's counts), OpenAPI."""
+"""notify's web app: the notification log of a case for staff, health, readiness, metrics (with the
+notification log's counts), OpenAPI."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from services.notify import api, config
-from services.notify.models import notifications, outbox
+from services.notify.models import notifications, outbox, revocations
 from shared import web
 from shared.bootstrap import Runtime, bootstrap
 
@@ -35,6 +36,13 @@ class NotificationGauge:
 def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
     rt = rt or bootstrap(config.load())
     app = web.create_app(
-        rt, import_name=__name__, spec=api.spec, outbox=outbox, collectors=[NotificationGauge(rt)]
+        rt,
+        import_name=__name__,
+        spec=api.spec,
+        outbox=outbox,
+        messages=api.MESSAGES,
+        collectors=[NotificationGauge(rt)],
+        revocations=revocations,
     )
+    app.register_blueprint(api.api)
     return app

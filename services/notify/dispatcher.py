@@ -3,56 +3,50 @@
 Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several dispatchers share the
 work; on SQLite run one. A crash after the SMTP server took a message and before the commit
 sends it again: the Message-ID is the notification's id, so mail clients fold the repeat.
+
+A message is held back, without counting an attempt, while its channel's circuit is open
+(``services/notify/circuit.py``) and, for SMS and group messages that are not urgent, outside the
+daytime window (``services/notify/daytime.py``). A failed attempt is tried again after 10 s, 20 s,
+40 s…; after ``max_send_attempts`` the message has failed for good: ``notification.failed``.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 import threading
-from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, bindparam, select, update
 
+from services.notify.channels import QUIET, Channels, SendFailed
+from services.notify.circuit import Circuit
 from services.notify.config import Settings
+from services.notify.daytime import Window
 from services.notify.models import notifications, outbox
-from shared import clock, events, worker
-from shared.uow import unit_of_work
+from shared import clock, events, metrics, worker
+from shared.uow import Unit, unit_of_work
 
 log = logging.getLogger(__name__)
 
-
-def describe(exc: Exception) -> str:
-    """Why sending failed, without the server's text: it often quotes the recipient's address."""
-    code = getattr(exc, "smtp_code", None) or getattr(exc, "errno", None)
-    return f"{type(exc).__name__}" + (f" {code}" if code else "")
-
-
-class Mailer:
-    def __init__(self, settings: Settings):
-        self.settings = settings
-
-    def send(self, notification_id: str, recipient: str, subject: str, body: str) -> None:
-        msg = EmailMessage()
-        msg["From"], msg["To"], msg["Subject"] = self.settings.smtp_from, recipient, subject
-        msg["Message-ID"] = make_msgid(idstring=notification_id, domain="xinsheng")
-        msg.set_content(body)
-        with smtplib.SMTP(
-            self.settings.smtp_host, self.settings.smtp_port, timeout=self.settings.smtp_timeout
-        ) as smtp:
-            smtp.send_message(msg)
-
-
-# Built once; the SET clause follows the parameters given (sent, failed, or retry later).
+# Built once; the SET clause follows the parameters given (sent, failed, retry or wait).
 _RECORD = update(notifications).where(notifications.c.id == bindparam("nid"))
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, engine: Engine, mailer: Mailer | None = None, batch: int = 50):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        channels: Channels | None = None,
+        batch: int = 50,
+        circuit: Circuit | None = None,
+    ):
         self.settings, self.engine, self.batch = settings, engine, batch
-        self.mailer = mailer or Mailer(settings)
+        self.channels = channels or Channels(settings)
+        self.window = Window.parse(settings.daytime)
+        self.circuit = circuit or Circuit(
+            settings.circuit_failures, timedelta(seconds=settings.circuit_cooldown)
+        )
 
     def run_once(self) -> int:
         t = notifications.c
@@ -68,27 +62,41 @@ class Dispatcher:
                 self._deliver(uow, row)
         return len(rows)
 
-    def _deliver(self, uow, row) -> None:
+    def held_until(self, row, now: datetime) -> datetime | None:
+        """When a message that may not go now may go: outside the daytime window, or its channel's
+        circuit open. None: it may go now."""
+        if row.channel in QUIET and not row.urgent and not self.window.is_open(now):
+            return self.window.next_open(now)
+        key = self.channels.circuit_key(row)
+        if key is not None and not self.circuit.allows(key, now):
+            return self.circuit.reopens_at(key, now)
+        return None
+
+    def _deliver(self, uow: Unit, row) -> None:
+        later = self.held_until(row, clock.now())
+        if later is not None:
+            uow.conn.execute(_RECORD, {"nid": row.id, "next_attempt_at": later})
+            return
         attempt, error = row.attempts + 1, None
-        if row.channel == "email":
-            try:
-                self.mailer.send(row.id, row.recipient, row.subject, row.body)
-            except (OSError, smtplib.SMTPException) as exc:
-                error = describe(exc)
-        # The "log" channel: the message stays in this notification log, nowhere else (no contact in logs).
+        try:
+            self.channels.send(row)
+        except SendFailed as exc:
+            error = exc.reason
+        key = self.channels.circuit_key(row)
+        if key is not None:
+            self.circuit.record(key, error is None, clock.now())
         if error is None:
             values, kind = {"status": "sent", "sent_at": clock.now(), "error": None}, "notification.sent"
         elif attempt >= self.settings.max_send_attempts:
             values, kind = {"status": "failed", "error": error}, "notification.failed"
         else:
-            values, kind = (
-                {"error": error, "next_attempt_at": clock.now() + timedelta(seconds=5 * 2**attempt)},
-                None,
-            )
+            values, kind = {"error": error, "next_attempt_at": self._retry_at(row, attempt)}, None
         uow.conn.execute(_RECORD, {"nid": row.id, "attempts": attempt, **values})
         if error:
+            metrics.NOTIFY_SEND_FAILURES.labels(row.channel).inc()
             log.warning(
-                "notification not sent", extra={"notification_id": row.id, "attempt": attempt, "error": error}
+                "notification not sent",
+                extra={"notification_id": row.id, "channel": row.channel, "attempt": attempt, "error": error},
             )
         if kind:
             uow.emit(
@@ -104,6 +112,13 @@ class Dispatcher:
                 ),
                 correlation_id=row.grievance_id,
             )
+
+    def _retry_at(self, row, attempt: int) -> datetime:
+        """After 10 s, 20 s, 40 s…; for a message that waits for the daytime, not before it."""
+        retry = clock.now() + timedelta(seconds=5 * 2**attempt)
+        if row.channel in QUIET and not row.urgent:
+            return self.window.next_open(retry)
+        return retry
 
     def run(self, stop: threading.Event, idle: float = 0.1) -> None:
         worker.repeat(stop, lambda: self.run_once() >= self.batch, lambda: stop.wait(idle), "dispatcher")

@@ -1,7 +1,7 @@
 """Erasing a named worker's contact once it is no longer needed (DESIGN §4, PIPL): ``contact_retention_days``
 (90) after the case became final (``contacts.finished_at``, recorded from ``case.status_changed`` to
 closed, rejected or merged), the contact's row is deleted and the worker's address is scrubbed (set to
-NULL) from the notification log.
+NULL) from the notification log: the email address and the phone number (SMS) alike.
 
 Only messages already sent or failed are scrubbed; the dispatcher sends a pending one to its recipient,
 so a contact with a message still pending waits for the next sweep (a message is pending for minutes,
@@ -29,16 +29,18 @@ EVERY_SECONDS = 60.0
 SETTLED = ("sent", "failed")  # the dispatcher never reads these rows again
 
 _c, _n = contacts.c, notifications.c
-# The worker's messages: those to the contact's address about the contact's demand (a staff
+# The worker's messages: those to the contact's address or phone about the contact's demand (a staff
 # member's message about the same demand goes to the staff member and is not the worker's).
 _PENDING = exists().where(
-    _n.grievance_id == _c.grievance_id, _n.recipient == _c.email, _n.status.not_in(SETTLED)
+    _n.grievance_id == _c.grievance_id,
+    or_(_n.recipient == _c.email, _n.recipient == _c.phone),
+    _n.status.not_in(SETTLED),
 )
 _SCRUB = (
     update(notifications)
     .where(
         _n.grievance_id == bindparam("gid"),
-        _n.recipient == bindparam("email"),
+        or_(_n.recipient == bindparam("email"), _n.recipient == bindparam("phone")),
         or_(*(_n.status == status for status in SETTLED)),  # not IN: executed for many contacts at once
     )
     .values(recipient=None)
@@ -50,7 +52,7 @@ def erase_expired(engine: Engine, settings: Settings, now: datetime | None = Non
     cutoff = (now or clock.now()) - timedelta(days=settings.contact_retention_days)
     with engine.begin() as conn:
         due = conn.execute(
-            select(_c.grievance_id, _c.email)
+            select(_c.grievance_id, _c.email, _c.phone)
             .where(_c.finished_at < cutoff, ~_PENDING)
             .order_by(_c.finished_at)
             .limit(BATCH)
@@ -58,9 +60,13 @@ def erase_expired(engine: Engine, settings: Settings, now: datetime | None = Non
         ).all()
         if not due:
             return 0
-        with_email = [{"gid": row.grievance_id, "email": row.email} for row in due if row.email]
-        if with_email:
-            conn.execute(_SCRUB, with_email)
+        reachable = [
+            {"gid": row.grievance_id, "email": row.email, "phone": row.phone}
+            for row in due
+            if row.email or row.phone
+        ]
+        if reachable:
+            conn.execute(_SCRUB, reachable)
         conn.execute(delete(contacts).where(_c.grievance_id.in_([row.grievance_id for row in due])))
     metrics.CONTACTS_ERASED.labels(settings.service).inc(len(due))
     log.info("contacts erased", extra={"count": len(due)})  # a count only, never whose

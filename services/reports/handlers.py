@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import case, or_
+from sqlalchemy import case, or_, update
 
 from services.reports.models import enterprises, facts, notification_facts, revocations
 from shared import auth, events
@@ -107,6 +107,21 @@ def supervision_raised(uow: Unit, envelope: events.Envelope, e: events.CaseSuper
     _fold(uow, e.grievance_id, level=e.level)
 
 
+def clock_paused(uow: Unit, envelope: events.Envelope, e: events.CaseClockPaused) -> None:
+    _fold(uow, e.grievance_id, dict(paused_at=e.at))
+
+
+def clock_resumed(uow: Unit, envelope: events.Envelope, e: events.CaseClockResumed) -> None:
+    """The due date moved by the pause (so on-time figures do not count it); the paused time is added
+    up for the days to resolve. The inbox makes each event count once."""
+    _fold(uow, e.grievance_id, dict(paused_at=None, resolve_due=e.resolve_due))
+    uow.conn.execute(
+        update(facts)
+        .where(facts.c.grievance_id == e.grievance_id)
+        .values(paused_seconds=facts.c.paused_seconds + e.paused_seconds)
+    )
+
+
 def notification_outcome(uow: Unit, envelope: events.Envelope, n: events.NotificationOutcome) -> None:
     upsert(
         uow.conn,
@@ -145,6 +160,8 @@ HANDLERS: dict[str, Handler] = {
     "case.supervision_raised": supervision_raised,
     "case.deadline_extended": deadline_extended,
     "case.deadlines_changed": deadlines_changed,
+    "case.clock_paused": clock_paused,
+    "case.clock_resumed": clock_resumed,
     "grievance.feedback_given": feedback_given,
     "notification.sent": notification_outcome,
     "notification.failed": notification_outcome,

@@ -42,6 +42,10 @@ facts = Table(
     Column("resolved_at", UTCDateTime()),  # the latest resolution
     Column("satisfied", Boolean),  # the worker's latest answer; NULL: none yet
     Column("rating", Integer),
+    # The resolve clock: paused since (NULL: running), and the seconds of the pauses ended; the
+    # resolve_due above has moved by them already.
+    Column("paused_at", UTCDateTime()),
+    Column("paused_seconds", Integer, nullable=False, server_default="0"),
     Index("ix_facts_case", "case_id"),
     Index("ix_facts_submitted", "submitted_at"),
 )

@@ -93,8 +93,8 @@ def _parse(timer_key: str) -> tuple[str, datetime, str]:
 def remind(uow: Unit, timer: Any) -> bool:
     deadline, due, when = _parse(timer.key)
     row = _case(uow, timer)
-    if not _pending(row, deadline, due):
-        return False
+    if not _pending(row, deadline, due) or clock.now() >= due:
+        return False  # done, moved, or missed already (a worker that was down): no reminder after it
     recipients = assignees(uow.conn, row)
     if not recipients:
         return False

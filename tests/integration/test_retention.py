@@ -119,6 +119,8 @@ def test_concurrent_notify_sweeps_erase_each_contact_once(pg_runtime):
             dedup_key=f"{kind}:{c['grievance_id']}",
             grievance_id=c["grievance_id"],
             kind=kind,
+            audience="worker" if kind.startswith("worker") else "staff",
+            medium="email",
             channel="email",
             recipient=recipient,
             subject=f"about {c['tracking_code']}",

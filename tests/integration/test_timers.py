@@ -34,12 +34,16 @@ def routing(pg_runtime):
     with unit_of_work(rt.engine, outbox, rt.settings) as uow:
         directory.apply(uow, directory.load(DEMO_DIRECTORY))
     ids = [submit(rt, "E001") for _ in range(CASES)]
-    # Past every accept deadline (and its reminders), before any resolve deadline.
     with rt.engine.connect() as conn:
-        latest = conn.execute(select(func.max(cases.c.accept_due))).scalar()
-    clock.set_offset(latest - clock.now() + timedelta(minutes=1))
-    yield rt, ids
+        first, last = conn.execute(select(func.min(cases.c.accept_due), func.max(cases.c.accept_due))).one()
+    # Just before the accept deadlines: their reminders are due, the deadlines not yet.
+    clock.set_offset(first - clock.now() - timedelta(minutes=1))
+    yield rt, ids, last
     clock.set_offset(None)
+
+
+def past(moment) -> None:
+    clock.set_offset(clock.offset() + (moment - clock.now()) + timedelta(minutes=1))
 
 
 def due_now(rt) -> int:
@@ -70,10 +74,8 @@ def reminders_per_case(rt) -> Counter:
         )
 
 
-def test_four_runners_at_once_fire_each_timer_once(routing):
-    rt, ids = routing
-    waiting = due_now(rt)
-    assert waiting >= CASES * 2  # each case: its accept reminders and its miss
+def four_at_once(rt) -> Counter:
+    """Four runners started together until no timer is due; how many each took."""
     taken, barrier = Counter(), threading.Barrier(4)
 
     def run(name: str) -> None:
@@ -87,17 +89,33 @@ def test_four_runners_at_once_fire_each_timer_once(routing):
         t.start()
     for t in threads:
         t.join(120)
-    assert sum(taken.values()) == waiting and due_now(rt) == 0
+    return taken
+
+
+def test_four_runners_at_once_fire_each_timer_once(routing):
+    rt, ids, last = routing
+    reminders = due_now(rt)
+    assert reminders >= CASES  # each case: at least its half-time reminder
+    taken = four_at_once(rt)
+    assert sum(taken.values()) == reminders and due_now(rt) == 0
     assert len([n for n in taken.values() if n]) >= 2  # the work was shared, not done by one
+    assert set(reminders_per_case(rt).values()) == {1}  # each reminder once
+    assert {case for case, _, _ in reminders_per_case(rt)} == set(ids)
+    assert sum(reminders_per_case(rt).values()) == reminders
+
+    past(last)
+    misses = due_now(rt)
+    assert misses == CASES
+    assert sum(four_at_once(rt).values()) == misses and due_now(rt) == 0
     published, steps, levels = effects(rt)
     assert published["case.supervision_raised"] == steps == CASES
     assert levels == Counter({1: CASES})
-    assert set(reminders_per_case(rt).values()) == {1}  # each reminder once
-    assert {case for case, _, _ in reminders_per_case(rt)} == set(ids)
+    assert sum(reminders_per_case(rt).values()) == reminders  # none after the deadline
 
 
 def test_a_runner_killed_mid_batch_loses_and_doubles_nothing(routing):
-    rt, _ = routing
+    rt, _, last = routing
+    past(last)
     waiting = due_now(rt)
     env = {
         **os.environ,
@@ -117,7 +135,7 @@ def test_a_runner_killed_mid_batch_loses_and_doubles_nothing(routing):
     assert killed.returncode == 137  # died after firing its first timer, before the commit
     assert due_now(rt) == waiting  # nothing of that batch was kept
     published, steps, _ = effects(rt)
-    assert (published["case.supervision_raised"], published["case.reminder_due"], steps) == (0, 0, 0)
+    assert (published["case.supervision_raised"], steps) == (0, 0)
 
     runner = Runner(rt.engine, outbox, rt.settings, timer_rows, timers.FIRES, batch=50)
     while runner.run_once():
@@ -125,4 +143,8 @@ def test_a_runner_killed_mid_batch_loses_and_doubles_nothing(routing):
     published, steps, levels = effects(rt)
     assert published["case.supervision_raised"] == steps == CASES
     assert levels == Counter({1: CASES})
-    assert set(reminders_per_case(rt).values()) == {1}
+    with rt.engine.connect() as conn:
+        fired = Counter(
+            conn.execute(select(timer_rows.c.outcome).where(timer_rows.c.fired_at.is_not(None))).scalars()
+        )
+    assert sum(fired.values()) == waiting and fired["fired"] == CASES  # the missed reminders: void

@@ -28,6 +28,9 @@ DOMAIN = [
     "services/intake/tracking.py",
     "services/reports/summary.py",
     "services/notify/dispatcher.py",
+    "services/notify/ledger.py",
+    "services/notify/outgoing.py",
+    "services/notify/channels.py",
 ]
 
 

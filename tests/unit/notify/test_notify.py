@@ -146,9 +146,22 @@ def test_shared_contact_with_email_queues_a_worker_ack_with_the_tracking_code(sq
     assert TRACKING_CODE in row.subject and TRACKING_CODE in row.body
 
 
-def test_shared_contact_without_email_queues_nothing(sqlite_runtime):
+def test_shared_contact_with_only_a_phone_queues_an_sms_acknowledgement(sqlite_runtime):
     rt = sqlite_runtime("notify")
     deliver(rt, contact(email=None))
+    [row] = queued(rt)
+    assert (row.kind, row.audience, row.medium, row.recipient) == (
+        "worker_ack",
+        "worker",
+        "sms",
+        "13900000000",
+    )
+    assert f"/s/{TRACKING_CODE}" in row.body
+
+
+def test_shared_contact_with_neither_email_nor_phone_queues_nothing(sqlite_runtime):
+    rt = sqlite_runtime("notify")
+    deliver(rt, contact(email=None).model_copy(update={"phone": None}))
     assert queued(rt) == []
 
 

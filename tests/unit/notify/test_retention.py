@@ -195,10 +195,29 @@ def test_only_the_finished_contact_is_erased(sqlite_runtime):
     assert erased(rt, old) and kept(rt, recent) and kept(rt, open_)
 
 
-def test_a_contact_without_email_is_erased_too(sqlite_runtime):
+def test_a_contact_with_only_a_phone_is_erased_and_scrubbed_from_its_sms(sqlite_runtime):
     rt = sqlite_runtime("notify")
     c = named(rt, "rejected", days=120, email=False)
-    assert contact_row(rt, c) is not None and not worker_messages(rt, c)
+    sms = worker_messages(rt, c)
+    assert [(m.kind, m.medium, m.recipient) for m in sms] == [
+        ("worker_ack", "sms", c.phone),
+        ("worker_answer", "sms", c.phone),
+    ]
+    assert sweep(rt) == 1
+    assert contact_row(rt, c) is None and no_trace(rt, c)
+    assert all(m.recipient is None and m.status == "sent" for m in worker_messages(rt, c))
+
+
+def test_a_contact_waits_while_an_sms_to_it_is_pending(sqlite_runtime):
+    rt = sqlite_runtime("notify")
+    c = named(rt, "rejected", days=91, email=False)
+    with rt.engine.begin() as conn:
+        conn.execute(
+            update(notifications).where(notifications.c.kind == "worker_answer").values(status="pending")
+        )
+    assert sweep(rt) == 0
+    assert contact_row(rt, c) is not None
+    send_all(rt)
     assert sweep(rt) == 1
     assert contact_row(rt, c) is None and no_trace(rt, c)
 

@@ -157,6 +157,34 @@ def test_supervision_level_never_falls(reports):
     assert fact(reports, gid).supervision_level == 2
 
 
+def test_a_paused_clock_moves_the_due_date_and_adds_up_the_paused_time(reports):
+    gid = new_id()
+    apply(reports, *life(gid, "accepted"))
+    due = fact(reports, gid).resolve_due
+    for n, hours in enumerate((5, 3)):
+        at = T0 + timedelta(days=2 + n)
+        apply(
+            reports,
+            events.CaseClockPaused(
+                case_id=f"case-{gid}", grievance_id=gid, reason="等待检测报告", resume_by=at, at=at
+            ),
+        )
+        assert fact(reports, gid).paused_at == at
+        due += timedelta(hours=hours)
+        apply(
+            reports,
+            events.CaseClockResumed(
+                case_id=f"case-{gid}",
+                grievance_id=gid,
+                paused_seconds=hours * 3600,
+                resolve_due=due,
+                at=at + timedelta(hours=hours),
+            ),
+        )
+    row = fact(reports, gid)
+    assert (row.paused_at, row.paused_seconds, row.resolve_due) == (None, 8 * 3600, due)
+
+
 # -- the summary ---------------------------------------------------------------------------------
 @pytest.fixture
 def ledger(reports):
