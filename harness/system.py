@@ -83,6 +83,7 @@ class Xinsheng:
         os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each service gets its own under VAR_DIR
         ports = {s: free_port() for s in SERVICES}
         env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['intake']}"
+        env["ROUTING_URL"] = f"http://127.0.0.1:{ports['routing']}"  # companion reads the directory there
         self.env = env
         self.cli("migrate")
         self.cli("import-directory", str(DEMO_DIRECTORY))

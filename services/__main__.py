@@ -217,6 +217,7 @@ def calendar_import(path):
     rt = bootstrap(routing_config.load())
     with unit_of_work(rt.engine, outbox, rt.settings) as uow:
         calendar.store(uow.conn, schedule)
+        calendar.publish(uow, schedule)
         known = calendar.load(uow.conn)
         changed = recompute_provisional(uow, known)
     click.echo(
@@ -334,6 +335,7 @@ def up(directory):
         "routing": "log-in /api/v1/auth/token, the ledger /api/v1/cases, directory /api/v1/directory",
         "notify": "notifications",
         "reports": "summary /api/v1/reports/summary (staff)",
+        "companion": "companion days /api/v1/schedules, visits /api/v1/visits (staff)",
     }
     click.echo("Xinsheng is up (logs in var/log, stop with `make down`):")
     click.echo(

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Connection, Engine, Table, select
 
+from shared import clock
 from shared.errors import ApiError
 
 TOKEN_SECONDS = 8 * 3600  # one working day
@@ -46,7 +47,9 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
 
 
 def issue(secret: str, staff: Staff) -> str:
-    return _serializer(secret).dumps(asdict(staff))
+    """A signed token; ``iat`` is the system's time (shared/clock.py), which revocations are in: the
+    serializer's own timestamp is the machine's, and it only decides the expiry."""
+    return _serializer(secret).dumps({**asdict(staff), "iat": int(clock.now().timestamp())})
 
 
 def verify(secret: str, token: str, max_age: int = TOKEN_SECONDS) -> Staff:
@@ -58,6 +61,9 @@ def _decode(secret: str, token: str, max_age: int = TOKEN_SECONDS) -> tuple[Staf
     """The staff member a token names and when it was issued."""
     try:
         claims, issued = _serializer(secret).loads(token, max_age=max_age, return_timestamp=True)
+        iat = claims.pop("iat", None)
+        if iat is not None:
+            issued = datetime.fromtimestamp(int(iat), UTC)
         return Staff(**claims), issued
     except SignatureExpired:
         raise ApiError(401, "token_expired", _("Your session has expired; please log in again.")) from None

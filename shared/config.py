@@ -13,8 +13,8 @@ from typing import TypeVar, overload
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("intake", "routing", "notify", "reports")
-DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reports": 8004}
+SERVICES = ("intake", "routing", "notify", "reports", "companion")
+DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reports": 8004, "companion": 8005}
 
 
 class Settings(BaseSettings):

@@ -63,6 +63,15 @@ class Envelope(Frozen):
     payload: dict[str, Any]
 
 
+class Source(Frozen):
+    """Where in the companion programme a demand was heard: a visit, a forum or a survey (companion's
+    id), and which of its items."""
+
+    kind: Literal["visit", "forum", "survey"]
+    id: str
+    item: int | None = None  # the item's position (1, 2 …) in the forum's minutes, say
+
+
 class GrievanceSubmitted(Frozen):
     """A worker's demand, as committed by intake. Never carries the worker's contact."""
 
@@ -77,6 +86,7 @@ class GrievanceSubmitted(Frozen):
     description: str
     workshop: str | None = None
     submitted_at: datetime
+    source: Source | None = None  # heard at a companion visit, forum or survey
 
 
 class GrievanceContactShared(Frozen):
@@ -232,7 +242,7 @@ class NotificationOutcome(Frozen):
 
 
 class EnterpriseUpdated(Frozen):
-    """Routing owns the directory; intake and reports keep copies from these events."""
+    """Routing owns the directory; intake, reports and companion keep copies from these events."""
 
     code: str
     name: str
@@ -240,6 +250,22 @@ class EnterpriseUpdated(Frozen):
     county_name: str
     active: bool
     has_chair: bool
+    chair_id: str | None = None  # the active chair's staff id (companion: who goes on the day)
+
+
+class CalendarDay(Frozen):
+    day: date
+    workday: bool
+    name: str
+
+
+class CalendarYearLoaded(Frozen):
+    """A year's official working calendar (the days that differ from a plain week), loaded into routing:
+    every service that counts working days keeps the same (shared/workcal.py)."""
+
+    year: int
+    source: str
+    days: tuple[CalendarDay, ...]
 
 
 class StaffRevoked(Frozen):
@@ -266,6 +292,7 @@ PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
     ("notification.sent", 1): NotificationOutcome,
     ("notification.failed", 1): NotificationOutcome,
     ("enterprise.updated", 1): EnterpriseUpdated,
+    ("calendar.year_loaded", 1): CalendarYearLoaded,
     ("staff.revoked", 1): StaffRevoked,
 }
 CURRENT_VERSION = {etype: version for etype, version in PAYLOADS}

@@ -18,6 +18,14 @@ DEAD_EXCHANGE = "xinsheng.dead"
 
 # Which event types each consuming service's queue is bound to.
 BINDINGS: dict[str, tuple[str, ...]] = {
+    "companion": (
+        "enterprise.updated",
+        "calendar.year_loaded",
+        "staff.revoked",
+        "grievance.submitted",
+        "case.assigned",
+        "case.status_changed",
+    ),
     "intake": (
         "case.assigned",
         "case.status_changed",
@@ -25,6 +33,7 @@ BINDINGS: dict[str, tuple[str, ...]] = {
         "case.clock_paused",
         "case.clock_resumed",
         "enterprise.updated",
+        "staff.revoked",
     ),
     "routing": ("grievance.submitted", "grievance.feedback_given"),
     "notify": (

@@ -7,3 +7,4 @@ CREATE DATABASE xinsheng_intake OWNER xinsheng;
 CREATE DATABASE xinsheng_routing OWNER xinsheng;
 CREATE DATABASE xinsheng_notify OWNER xinsheng;
 CREATE DATABASE xinsheng_reports OWNER xinsheng;
+CREATE DATABASE xinsheng_companion OWNER xinsheng;

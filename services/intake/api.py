@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from pydantic import ValidationError
@@ -11,6 +11,9 @@ from spectree import Response as Doc
 from services.intake import grievances, tracking
 from services.intake.config import SERVICE
 from services.intake.schemas import (
+    BatchCreated,
+    BatchHeaders,
+    BatchIn,
     EnterpriseList,
     FeedbackIn,
     FeedbackReceived,
@@ -18,7 +21,7 @@ from services.intake.schemas import (
     GrievanceIn,
     GrievanceStatus,
 )
-from shared import apidoc, bodies, labels, web
+from shared import apidoc, auth, bodies, labels, web
 from shared.errors import ApiError, ErrorResponse, NotFound, invalid
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -36,6 +39,8 @@ MESSAGES = {
     "feedback_closed": lazy_gettext("This demand is already closed; it takes no more answers."),
     "feedback_window_closed": lazy_gettext("The time to answer this resolution (%(days)s days) is over."),
     "feedback_already_given": lazy_gettext("You have already answered this resolution."),
+    "not_your_enterprise": lazy_gettext("You may post the demands heard at your own enterprises only."),
+    "idempotency_key_required": lazy_gettext("Send an Idempotency-Key header with a batch."),
 }
 
 
@@ -62,6 +67,51 @@ def submit_grievance():
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+@api.post("/batches")
+@spec.validate(
+    json=BatchIn,
+    headers=BatchHeaders,
+    resp=Doc(
+        HTTP_201=BatchCreated,
+        HTTP_200=BatchCreated,
+        HTTP_401=ErrorResponse,
+        HTTP_403=ErrorResponse,
+        **_ERRORS,
+    ),
+    tags=["staff"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def submit_batch():
+    """The demands heard at a companion forum, visit or survey of one enterprise, posted by its chair
+    or a union officer: all stored with their events in one transaction, or none. An Idempotency-Key
+    is required; the same key and body answer the same codes again (200), another body 409. Each
+    item is anonymous unless the worker agreed to leave a contact."""
+    key = idempotency_key()
+    if key is None:
+        raise ApiError(400, "malformed", MESSAGES["idempotency_key_required"])
+    batch = bodies.json_body(BatchIn)
+    wrong = {
+        f"items.{n}.{field}": message
+        for n, demand in enumerate(batch.demands(), 1)
+        for field, message in demand.cross_field_errors().items()
+    }
+    if wrong:
+        raise ApiError(422, "invalid_fields", _("Some fields are invalid."), wrong)
+    codes, replayed = grievances.submit_batch(web.runtime(), g.staff, batch, key)
+    items = [
+        {
+            "item": n,
+            "tracking_code": code,
+            "status_url": url_for("api.grievance_status", code=code),
+            "slip_url": url_for("pages.slip", code=code),
+        }
+        for n, code in enumerate(codes, 1)
+    ]
+    return jsonify(items=items), 200 if replayed else 201
 
 
 @api.get("/grievances/<code>")

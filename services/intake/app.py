@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.intake import api, config, pages
-from services.intake.models import outbox, throttle_counts
+from services.intake.models import outbox, revocations, throttle_counts
 from shared import web
 from shared.bootstrap import Runtime, bootstrap
 
@@ -26,6 +26,7 @@ def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
         spec=api.spec,
         outbox=outbox,
         messages=api.MESSAGES,
+        revocations=revocations,
         template_folder="templates",
         static_folder="static",
     )

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import tracking
-from services.intake.models import enterprises, feedback, grievances, outbox, timeline
-from services.intake.schemas import FeedbackIn, GrievanceIn
-from shared import clock, events
+from services.intake.models import batches, enterprises, feedback, grievances, outbox, timeline
+from services.intake.schemas import BatchIn, FeedbackIn, GrievanceIn
+from shared import auth, clock, events
 from shared.bootstrap import Runtime
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.uow import unit_of_work
 
 _CARRIED = {
@@ -87,6 +87,63 @@ def submit(rt: Runtime, demand: GrievanceIn, idempotency_key: str | None) -> Sub
     raise RuntimeError("could not allocate a tracking code")
 
 
+def submit_batch(rt: Runtime, staff: auth.Staff, batch: BatchIn, key: str) -> tuple[list[str], bool]:
+    """Store every demand of a forum, visit or survey and their events in one transaction, all or
+    nothing, once per Idempotency-Key: their tracking codes, and whether this was a repeat."""
+    request_hash = hashlib.sha256(batch.model_dump_json().encode()).hexdigest()
+    demands = batch.demands()  # each checked across its fields by the edge (api.submit_batch)
+    for _ in range(3):
+        try:
+            with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+                company = uow.conn.execute(
+                    select(enterprises).where(
+                        enterprises.c.code == batch.enterprise_code, enterprises.c.active
+                    )
+                ).first()
+                if company is None:
+                    raise Invalid("invalid_fields", fields={"enterprise_code": "unknown_enterprise"})
+                if not _within(staff, company):
+                    raise Forbidden("forbidden", message="not_your_enterprise")
+                codes = [
+                    _register(
+                        uow,
+                        demand,
+                        None,
+                        None,
+                        events.Source(kind=batch.source.kind, id=batch.source.id, item=n),
+                    ).tracking_code
+                    for n, demand in enumerate(demands, 1)
+                ]
+                uow.conn.execute(
+                    batches.insert(),
+                    {
+                        "idempotency_key": key,
+                        "request_hash": request_hash,
+                        "staff_id": staff.id,
+                        "codes": codes,
+                        "created_at": clock.now(),
+                    },
+                )
+                return codes, False
+        except IntegrityError:
+            with rt.engine.connect() as conn:
+                previous = conn.execute(select(batches).where(batches.c.idempotency_key == key)).first()
+            if previous is not None:
+                if previous.request_hash != request_hash or previous.staff_id != staff.id:
+                    raise Conflict("idempotency_conflict") from None
+                return list(previous.codes), True
+    raise RuntimeError("could not allocate tracking codes")
+
+
+def _within(staff: auth.Staff, company) -> bool:
+    """Whether ``staff`` may post demands heard at ``company``: its chair, its county's officers, the city."""
+    if staff.role in ("city_officer", "admin"):
+        return True
+    if staff.role == "county_officer":
+        return company.county_code == staff.org_code
+    return staff.role == "enterprise_chair" and staff.org_code == company.code
+
+
 def _by_key(rt: Runtime, key: str):
     with rt.engine.connect() as conn:
         return conn.execute(
@@ -96,7 +153,9 @@ def _by_key(rt: Runtime, key: str):
         ).first()
 
 
-def _register(uow, demand: GrievanceIn, key: str | None, request_hash: str | None) -> Submitted:
+def _register(
+    uow, demand: GrievanceIn, key: str | None, request_hash: str | None, source: events.Source | None = None
+) -> Submitted:
     gid, code, now = str(uuid.uuid4()), tracking.new(), clock.now()
     contact = demand.contact if not demand.anonymous else None
     carried = demand.model_dump(include=_CARRIED)  # what the row and the event both hold
@@ -115,11 +174,16 @@ def _register(uow, demand: GrievanceIn, key: str | None, request_hash: str | Non
             submitted_at=now,
             idempotency_key=key,
             request_hash=request_hash,
+            source_kind=source and source.kind,
+            source_id=source and source.id,
+            source_item=source and source.item,
         ),
     )
     uow.emit(
         "grievance.submitted",
-        events.GrievanceSubmitted(grievance_id=gid, tracking_code=code, submitted_at=now, **carried),
+        events.GrievanceSubmitted(
+            grievance_id=gid, tracking_code=code, submitted_at=now, source=source, **carried
+        ),
         correlation_id=gid,
     )
     if contact is not None:

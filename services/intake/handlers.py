@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, or_, select, update
 
-from services.intake.models import enterprises, grievances, timeline
-from shared import clock, events
+from services.intake.models import enterprises, grievances, revocations, timeline
+from shared import auth, clock, events
 from shared.db import upsert
 from shared.uow import Handler, Unit
 
@@ -116,7 +116,12 @@ def _move(uow: Unit, grievance_id: str, status: str, at, public_note: str | None
     uow.conn.execute(_ADVANCE, {"gid": grievance_id, "new_status": status, "new_at": at})
 
 
+def staff_revoked(uow: Unit, envelope: events.Envelope, r: events.StaffRevoked) -> None:
+    auth.record_revocation(uow.conn, revocations, r.staff_id, r.revoked_at)
+
+
 HANDLERS: dict[str, Handler] = {
+    "staff.revoked": staff_revoked,
     "enterprise.updated": enterprise_updated,
     "case.assigned": case_assigned,
     "case.status_changed": case_status_changed,

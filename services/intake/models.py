@@ -1,13 +1,14 @@
 """intake's own tables: its copy of the enterprise directory, the grievances, their public timeline."""
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table, throttle_table
+from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table, revocations_table, throttle_table
 
 metadata = MetaData()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 throttle_counts = throttle_table(metadata)  # shared.throttle: the public POSTs' rate limit
+revocations = revocations_table(metadata)  # staff whose older tokens are refused (the batch endpoint)
 
 enterprises = Table(
     "enterprises",
@@ -48,6 +49,22 @@ grievances = Table(
     Column("supervision_level", Integer, nullable=False, server_default="0"),
     Column("paused_at", UTCDateTime()),
     Column("pause_reason", Text),
+    # Heard in the companion programme: a visit, forum or survey (companion's id) and the item.
+    Column("source_kind", String(16)),
+    Column("source_id", ID),
+    Column("source_item", Integer),
+)
+
+# A batch of demands staff posted from a companion forum, visit or survey: its Idempotency-Key, the
+# hash of its body, and the tracking codes it made, so a repeat answers the same and makes nothing.
+batches = Table(
+    "batches",
+    metadata,
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("staff_id", String(64), nullable=False),
+    Column("codes", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 # What the worker may see of the case's life: status, time, public note. Never staff or internal notes.

@@ -188,6 +188,15 @@ def registered(code: str):
     return render_template("submitted.html", code=api.status_or_404(code)["tracking_code"])
 
 
+@pages.get("/slips/<code>")
+@_page(200, 404)
+def slip(code: str):
+    """A printable slip for a demand heard at a forum, visit or survey: the worker there has no screen."""
+    demand = api.status_or_404(code)
+    follow = url_for("pages.status", code=demand["tracking_code"], _external=True)
+    return render_template("slip.html", code=demand["tracking_code"], demand=demand, follow=follow)
+
+
 # -- status lookup and the worker's answer -------------------------------------------------------------
 @pages.get("/s")
 @pages.get("/k/<kiosk>/s")

@@ -72,6 +72,69 @@ class FeedbackReceived(BaseModel):
     received_at: datetime
 
 
+class SourceIn(BaseModel):
+    """Where in the companion programme the demands were heard: companion's forum, visit or survey."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    kind: Literal["visit", "forum", "survey"]
+    id: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$")]
+
+
+class BatchItemIn(BaseModel):
+    """One demand heard (an item of a forum's minutes, say): anonymous unless the worker agreed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    category: Category
+    description: clean_text(5, 5000, multiline=True)
+    urgency: Urgency = "normal"
+    anonymous: bool = True
+    about_chair: bool = False
+    workshop: clean_text(1, 100) | None = None
+    contact: ContactIn | None = None
+
+
+class BatchIn(BaseModel):
+    """The demands of one forum, visit or survey of one enterprise, posted by staff in one transaction."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    enterprise_code: EnterpriseCode
+    source: SourceIn
+    items: Annotated[list[BatchItemIn], Field(min_length=1, max_length=50)]
+
+    def demands(self) -> list[GrievanceIn]:
+        """Each item as a demand of the enterprise, its channel the source's kind."""
+        return [
+            GrievanceIn.model_validate(
+                {
+                    **item.model_dump(exclude_none=True),
+                    "enterprise_code": self.enterprise_code,
+                    "channel": self.source.kind,
+                }
+            )
+            for item in self.items
+        ]
+
+
+class BatchHeaders(BaseModel):
+    """A batch is posted once: its Idempotency-Key (1 to 200 printable ASCII characters) is required."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    idempotency_key: Annotated[
+        str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+    ] = Field(alias="Idempotency-Key")
+
+
+class BatchItemOut(BaseModel):
+    item: int  # its position in the batch, from 1
+    tracking_code: str
+    status_url: str
+    slip_url: str  # a printable slip: the code and how to follow it
+
+
+class BatchCreated(BaseModel):
+    items: list[BatchItemOut]
+
+
 class GrievanceCreated(BaseModel):
     tracking_code: str
     status: Status

@@ -10,74 +10,27 @@ due date that counted such a day is marked provisional on its case.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import chinese_calendar
-import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from services.routing.models import calendar_days, calendar_years
-from shared import clock
+from shared import clock, events, workcal
 from shared.db import PerEngine
+from shared.uow import Unit
+from shared.workcal import PACKAGE_YEARS, Calendar
 
-PACKAGE_YEARS = (
-    min(d.year for d in chinese_calendar.holidays),
-    max(d.year for d in chinese_calendar.holidays),
-)
+__all__ = ["PACKAGE_YEARS", "SHIPPED", "Calendar", "current", "load", "publish", "read", "store"]
+
 SHIPPED = Path(__file__).parent / "calendars"  # the official schedules the project ships
 TTL = 30.0
 
 
-@dataclass(frozen=True)
-class Calendar:
-    """A loaded schedule: ``days`` are the days its years make differ from a plain week."""
-
-    days: Mapping[date, bool]  # day → a working day?
-    years: frozenset[int]  # the years whose official schedule was loaded
-
-    def knows(self, day: date) -> bool:
-        return day.year in self.years or PACKAGE_YEARS[0] <= day.year <= PACKAGE_YEARS[1]
-
-    def is_workday(self, day: date) -> bool:
-        if day.year in self.years:
-            return self.days.get(day, day.weekday() < 5)
-        if self.knows(day):
-            return bool(chinese_calendar.is_workday(day))
-        return day.weekday() < 5 and day not in _statutory(day.year)
-
-    def known_until(self) -> date:
-        """The last day of the last year known without a gap from the package's years on."""
-        year = PACKAGE_YEARS[1]
-        while year + 1 in self.years:
-            year += 1
-        return date(year, 12, 31)
-
-    def add_working_days(self, start: date, n: int) -> tuple[date, bool]:
-        """The ``n``-th working day after ``start``, and whether a day counted was provisional."""
-        day, provisional = start, False
-        while n > 0:
-            day += timedelta(days=1)
-            provisional |= not self.knows(day)
-            if self.is_workday(day):
-                n -= 1
-        return day, provisional
-
-
-@functools.cache
-def _statutory(year: int) -> frozenset[date]:
-    return frozenset(holidays.China(years=year))
-
-
 def load(conn) -> Calendar:
-    years = frozenset(conn.execute(select(calendar_years.c.year)).scalars())
-    days = {r.day: r.workday for r in conn.execute(select(calendar_days.c.day, calendar_days.c.workday))}
-    return Calendar(days, years)
+    return workcal.load(conn, calendar_days, calendar_years)
 
 
 _loaded = PerEngine(load, TTL)
@@ -163,3 +116,19 @@ def store(conn, schedule: Schedule) -> None:
         calendar_years.insert(), {"year": schedule.year, "source": schedule.source, "loaded_at": clock.now()}
     )
     forget(conn.engine)
+
+
+def publish(uow: Unit, schedule: Schedule) -> None:
+    """Tell the other services that count working days (companion) the year's schedule."""
+    uow.emit(
+        "calendar.year_loaded",
+        events.CalendarYearLoaded(
+            year=schedule.year,
+            source=schedule.source,
+            days=tuple(
+                events.CalendarDay(day=d, workday=w, name=n)
+                for d, (w, n) in sorted(schedule.differences().items())
+            ),
+        ),
+        correlation_id=None,
+    )

@@ -23,8 +23,7 @@ from services.routing.policy import Terms
 from services.routing.steps import Step
 from shared import clock, events
 from shared.uow import Unit
-
-PACKAGE_ONLY = Calendar({}, frozenset())  # no schedule loaded: the chinesecalendar package's years
+from shared.workcal import PACKAGE_ONLY  # no schedule loaded: the package's years
 
 
 @dataclass(frozen=True)

@@ -83,9 +83,9 @@ def apply(uow: Unit, d: Directory) -> int:
     conn = uow.conn
     before = {r.code: r for r in conn.execute(select(enterprises)).all()}
     chairs_before = {
-        r.org_code
+        r.org_code: r.id
         for r in conn.execute(
-            select(staff.c.org_code).where(staff.c.role == "enterprise_chair", staff.c.active)
+            select(staff.c.org_code, staff.c.id).where(staff.c.role == "enterprise_chair", staff.c.active)
         ).all()
     }
     for c in d.counties:
@@ -114,9 +114,9 @@ def apply(uow: Unit, d: Directory) -> int:
     for code in sorted(set(before) | set(listed)):
         e, old = listed.get(code), before.get(code)
         now = (
-            (e.name, e.county, e.active, e.chair is not None)
+            (e.name, e.county, e.active, e.chair.id if e.chair else None)
             if e
-            else (old.name, old.county_code, False, False)
+            else (old.name, old.county_code, False, None)
         )
         if e:
             upsert(
@@ -125,7 +125,7 @@ def apply(uow: Unit, d: Directory) -> int:
                 {"code": code, "name": e.name, "county_code": e.county, "active": e.active},
                 keys=["code"],
             )
-        was = (old.name, old.county_code, old.active, code in chairs_before) if old else None
+        was = (old.name, old.county_code, old.active, chairs_before.get(code)) if old else None
         if now != was:
             changed += 1
             uow.emit(
@@ -136,7 +136,8 @@ def apply(uow: Unit, d: Directory) -> int:
                     county_code=now[1],
                     county_name=county_names.get(now[1], now[1]),
                     active=now[2],
-                    has_chair=now[3],
+                    has_chair=now[3] is not None,
+                    chair_id=now[3],
                 ),
                 correlation_id=None,
             )

@@ -44,6 +44,18 @@ def app_of(rt):
 
         with unit_of_work(rt.engine, outbox, rt.settings) as uow:
             directory.apply(uow, directory.load(DEMO_DIRECTORY))
+    if rt.settings.service == "companion":  # an enterprise with a companion day, so rules are reached
+        from shared import events
+        from tests.support.events import deliver
+
+        for code in ("E001", "E002"):
+            deliver(
+                rt,
+                events.EnterpriseUpdated(
+                    code=code, name=code, county_code="C01", county_name="城关区", active=True, has_chair=True
+                ),
+                producer="routing",
+            )
     return importlib.import_module(f"services.{rt.settings.service}.app").create_app(rt)
 
 

@@ -4,10 +4,14 @@ and load without a complaint from the browser."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from shared import clock, events
 from shared.config import REPO_ROOT
-from tests.support.intake import move, post_json
+from tests.support.events import deliver
+from tests.support.intake import grievance_id, move, post_json
 
 SHOTS = REPO_ROOT / "var" / "screenshots"
 SCREENS = {
@@ -24,6 +28,30 @@ def new_code(served, resolved: bool = False) -> str:
     if resolved:
         move(served.rt, code, "accepted")
         move(served.rt, code, "resolved", note="已更换降噪设备，噪声已降到 80 分贝以下。")
+    return code
+
+
+def supervised_and_paused(served) -> str:
+    """A demand whose case the county union supervises (督办) and whose time limit is paused."""
+    code = new_code(served)
+    move(served.rt, code, "accepted")
+    gid, now = grievance_id(served.rt, code), clock.now()
+    deliver(
+        served.rt,
+        events.CaseSupervisionRaised(case_id=gid, grievance_id=gid, level=1, reason="accept_overdue", at=now),
+        producer="routing",
+    )
+    deliver(
+        served.rt,
+        events.CaseClockPaused(
+            case_id=gid,
+            grievance_id=gid,
+            reason="等待噪声检测机构出具检测报告（约两周）。",
+            resume_by=now + timedelta(days=30),
+            at=now + timedelta(minutes=1),
+        ),
+        producer="routing",
+    )
     return code
 
 
@@ -60,7 +88,12 @@ def test_every_page_fits_its_screen_and_is_saved(served, open_page, screen, lang
     page.wait_for_selector("[role=alert]")
     shot("form-refused")
     shot("submitted", f"{at}/registered/{registered}")
+    shot("slip", f"/slips/{registered}")  # printed for a worker at a forum or a visit
+    assert registered in page.inner_text("#tracking-code")
     shot("status", f"{at}/s/{resolved}")
+    shot("status-supervised", f"{at}/s/{supervised_and_paused(served)}")
+    said = page.inner_text("#supervision") + page.inner_text("#paused")
+    assert ("县级工会" if lang == "zh" else "county union") in said and "噪声检测机构" in said
     page.goto(f"{served.url}{at}/s/{answered}")
     page.click("#satisfied-false + label")
     page.click("#rating-2 + label")

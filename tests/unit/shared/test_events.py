@@ -125,6 +125,11 @@ SAMPLES: dict[type[events.Frozen], dict] = {
         "resolve_due": "2026-03-26T15:59:59+00:00",
         "at": "2026-03-12T02:00:00+00:00",
     },
+    events.CalendarYearLoaded: {
+        "year": 2027,
+        "source": "国务院办公厅关于2027年部分节假日安排的通知",
+        "days": [{"day": "2027-02-05", "workday": False, "name": "春节"}],
+    },
     events.StaffRevoked: {
         "staff_id": "e001-chair",
         "revoked_at": "2026-03-10T02:05:00+00:00",

@@ -1,0 +1,246 @@
+"""companion's HTTP API: each enterprise's companion day (schedule, the days to come and what became
+of those past), days called off, and the visits (走访). Staff only, within the ledger's scope."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, g, jsonify, request
+from flask_babel import lazy_gettext
+from pydantic import TypeAdapter, ValidationError
+from spectree import Response as Doc
+
+from services.companion import programme
+from services.companion.config import SERVICE
+from services.companion.models import outbox
+from services.companion.schemas import (
+    CancelIn,
+    Created,
+    ForumIn,
+    ForumList,
+    ForumOut,
+    ForumQuery,
+    ScheduleIn,
+    ScheduleList,
+    ScheduleOut,
+    ScheduleQuery,
+    VisitIn,
+    VisitList,
+    VisitOut,
+    VisitQuery,
+)
+from shared import apidoc, auth, bodies, web
+from shared.errors import ErrorResponse, NotFound, invalid
+from shared.text import Day, is_uuid
+from shared.uow import unit_of_work
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+spec = apidoc.new_spec(SERVICE)
+
+# The message of each code companion's domain may refuse with.
+MESSAGES = {
+    "no_enterprise": lazy_gettext("No such enterprise within your scope."),
+    "no_visit": lazy_gettext("No such visit."),
+    "not_yours": lazy_gettext(
+        "Only the enterprise's chair, its stand-in and the union officers may do this."
+    ),
+    "enterprise_inactive": lazy_gettext("This enterprise is no longer active."),
+    "no_schedule": lazy_gettext("This enterprise has no companion day yet; set its schedule first."),
+    "not_a_companion_day": lazy_gettext("This is not one of the enterprise's companion days."),
+    "day_to_come": lazy_gettext("A visit is recorded on its day or after, not before."),
+    "too_late_to_cancel": lazy_gettext("A day is called off beforehand; this one has passed."),
+    "already_held": lazy_gettext("A visit is already recorded for this day."),
+    "already_cancelled": lazy_gettext("This day is already called off."),
+    "day_cancelled": lazy_gettext("This day was called off; no visit can be recorded for it."),
+    "already_recorded": lazy_gettext("A visit is already recorded for this day."),
+    "no_forum": lazy_gettext("No such forum."),
+}
+_ERRORS = {f"HTTP_{s}": ErrorResponse for s in (400, 401, 403, 404, 409, 413, 415, 422)}
+
+
+def _query(model):
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise invalid(exc) from None
+
+
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_DAY = TypeAdapter(Day)  # the one way a day is read (shared/text.py)
+
+
+def _enterprise(code: str) -> str:
+    """An enterprise code from the URL; anything else (a NUL byte, say) is no enterprise."""
+    if _CODE.fullmatch(code) is None:
+        raise NotFound("not_found", message="no_enterprise")
+    return code
+
+
+def _day(text: str):
+    try:
+        return _DAY.validate_python(text)
+    except ValidationError:
+        raise NotFound("not_found", message="not_a_companion_day") from None
+
+
+@api.get("/schedules")
+@spec.validate(
+    resp=Doc(HTTP_200=ScheduleList, **_ERRORS), tags=["schedule"], security=apidoc.STAFF, skip_validation=True
+)
+@auth.require_staff()
+def schedules():
+    """The enterprises within your scope and their companion weekday (0 Monday … 4 Friday; null: none yet)."""
+    with web.runtime().engine.connect() as conn:
+        return jsonify(enterprises=programme.listing(conn, g.staff))
+
+
+@api.get("/schedules/<code>")
+@spec.validate(
+    query=ScheduleQuery,
+    resp=Doc(HTTP_200=ScheduleOut, **_ERRORS),
+    tags=["schedule"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def schedule(code: str):
+    """An enterprise's companion day and its days (?start=YYYY-MM-DD&weeks=N, default this week and 8
+    weeks): each held, open, missed, cancelled or to come, and moved when a day off fell on it."""
+    q, code = _query(ScheduleQuery), _enterprise(code)
+    with web.runtime().engine.connect() as conn:
+        return jsonify(programme.view(conn, g.staff, code, q.start, q.weeks))
+
+
+@api.put("/schedules/<code>")
+@spec.validate(
+    json=ScheduleIn,
+    resp=Doc(HTTP_200=ScheduleOut, **_ERRORS),
+    tags=["schedule"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def set_schedule(code: str):
+    """Set the enterprise's companion weekday and, if someone else goes, the stand-in. The chair, the
+    stand-in, union officers."""
+    body, code = bodies.json_body(ScheduleIn), _enterprise(code)
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        programme.set_schedule(uow, g.staff, code, body)
+        return jsonify(programme.view(uow.conn, g.staff, code, None, rt.settings.weeks_shown))
+
+
+@api.post("/schedules/<code>/days/<day>/cancel")
+@spec.validate(
+    json=CancelIn,
+    resp=Doc(HTTP_200=ScheduleOut, **_ERRORS),
+    tags=["schedule"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def cancel_day(code: str, day: str):
+    """Call a companion day off beforehand, with its reason (the chair ill, the plant shut): not a miss."""
+    body = bodies.json_body(CancelIn)
+    code, when = _enterprise(code), _day(day)
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        programme.cancel(uow, g.staff, code, when, body)
+        return jsonify(programme.view(uow.conn, g.staff, code, None, rt.settings.weeks_shown))
+
+
+@api.post("/visits")
+@spec.validate(
+    json=VisitIn,
+    resp=Doc(HTTP_201=Created, **_ERRORS),
+    tags=["visits"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def record_visit():
+    """Record the visit (走访) of a companion day: the workshops, how many workers were met (never
+    who), a summary. One per day, on the day or after."""
+    body = bodies.json_body(VisitIn)
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        visit_id = programme.record_visit(uow, g.staff, body)
+    return jsonify(id=visit_id), 201
+
+
+@api.get("/visits")
+@spec.validate(
+    query=VisitQuery,
+    resp=Doc(HTTP_200=VisitList, **_ERRORS),
+    tags=["visits"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def list_visits():
+    """Visits within your scope, latest first (?enterprise=&start=&end=)."""
+    q = _query(VisitQuery)
+    with web.runtime().engine.connect() as conn:
+        return jsonify(visits=programme.visit_list(conn, g.staff, q))
+
+
+@api.get("/visits/<visit_id>")
+@spec.validate(
+    resp=Doc(HTTP_200=VisitOut, **_ERRORS), tags=["visits"], security=apidoc.STAFF, skip_validation=True
+)
+@auth.require_staff()
+def get_visit(visit_id: str):
+    """One visit; outside your scope it does not exist (404)."""
+    if not is_uuid(visit_id):
+        raise NotFound("not_found", message="no_visit")
+    with web.runtime().engine.connect() as conn:
+        return jsonify(programme.visit(conn, g.staff, visit_id))
+
+
+@api.post("/forums")
+@spec.validate(
+    json=ForumIn,
+    resp=Doc(HTTP_201=ForumOut, **_ERRORS),
+    tags=["forums"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def record_forum():
+    """Record a micro-forum (微座谈): the topic, how many took part (never who), the minutes and their
+    items. The answer's ``batch`` is the body to post to intake's ``POST /api/v1/batches`` (with an
+    Idempotency-Key): each item becomes a demand in the ledger, and this forum shows what becomes of it."""
+    body = bodies.json_body(ForumIn)
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        forum_id = programme.record_forum(uow, g.staff, body)
+        return jsonify(programme.forum(uow.conn, g.staff, forum_id)), 201
+
+
+@api.get("/forums")
+@spec.validate(
+    query=ForumQuery,
+    resp=Doc(HTTP_200=ForumList, **_ERRORS),
+    tags=["forums"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def list_forums():
+    """Forums within your scope, latest first (?enterprise=)."""
+    q = _query(ForumQuery)
+    with web.runtime().engine.connect() as conn:
+        return jsonify(forums=programme.forum_list(conn, g.staff, q))
+
+
+@api.get("/forums/<forum_id>")
+@spec.validate(
+    resp=Doc(HTTP_200=ForumOut, **_ERRORS), tags=["forums"], security=apidoc.STAFF, skip_validation=True
+)
+@auth.require_staff()
+def get_forum(forum_id: str):
+    """A forum with each item and what became of its demand (status, the public note)."""
+    if not is_uuid(forum_id):
+        raise NotFound("not_found", message="no_forum")
+    with web.runtime().engine.connect() as conn:
+        return jsonify(programme.forum(conn, g.staff, forum_id))

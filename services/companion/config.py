@@ -1,0 +1,18 @@
+"""companion's settings: the common ones and the programme's own."""
+
+from __future__ import annotations
+
+from shared import config
+
+SERVICE = "companion"
+
+
+class Settings(config.Settings):
+    service: str = SERVICE
+    # routing's public API: the directory is read from it once, when companion starts empty.
+    routing_url: str = "http://127.0.0.1:8002"
+    weeks_shown: int = 8  # how many weeks of coming days a schedule shows
+
+
+def load() -> Settings:
+    return config.load(SERVICE, Settings)

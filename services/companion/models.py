@@ -1,0 +1,135 @@
+"""companion's tables: its copies of the directory and the working calendar, each enterprise's
+companion day, the days cancelled beforehand, and the visits (走访)."""
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from shared.db import ID, UTCDateTime, inbox_table, outbox_table, revocations_table
+
+metadata = MetaData()
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+revocations = revocations_table(metadata)  # staff whose older tokens are refused
+
+# From enterprise.updated (and once from routing's directory, when companion starts empty).
+enterprises = Table(
+    "enterprises",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("county_code", String(32), nullable=False),
+    Column("county_name", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("chair_id", String(64)),  # the active chair: who goes on the day, unless a stand-in is set
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_enterprises_county", "county_code"),
+)
+
+# The official schedule of the years routing loaded (calendar.year_loaded): the days that differ
+# from a plain week. Past them, shared/workcal.py falls back to the package and the statutory holidays.
+calendar_days = Table(
+    "calendar_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("workday", Boolean, nullable=False),
+    Column("name", String(50), nullable=False),
+)
+calendar_years = Table(
+    "calendar_years",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("source", String(300), nullable=False),
+)
+
+# Each enterprise's companion weekday (0 Monday … 4 Friday) and, when someone else goes, the stand-in.
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("enterprise_code", String(32), primary_key=True),
+    Column("weekday", Integer, nullable=False),
+    Column("stand_in_id", String(64)),  # a vice-chair or an officer who goes instead of the chair
+    Column("starts_on", Date, nullable=False),  # the first day the schedule holds
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(64), nullable=False),
+)
+
+# A companion day called off beforehand, with its reason: not a miss.
+cancellations = Table(
+    "cancellations",
+    metadata,
+    Column("enterprise_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("cancelled_at", UTCDateTime(), nullable=False),
+    Column("cancelled_by", String(64), nullable=False),
+)
+
+# One visit to the shop floor (走访) per companion day.
+visits = Table(
+    "visits",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("enterprise_code", String(32), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("visitor_id", String(64), nullable=False),
+    Column("visitor_role", String(32), nullable=False),
+    Column("workshops", JSON, nullable=False),  # the workshops visited
+    Column("workers_met", Integer, nullable=False),  # how many, never who
+    Column("summary", Text, nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("enterprise_code", "day", name="uq_visits_enterprise_day"),
+)
+
+# A micro-forum (微座谈): its topic, how many took part (no names), the minutes, and their items.
+forums = Table(
+    "forums",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("enterprise_code", String(32), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("participants", Integer, nullable=False),
+    Column("minutes", Text, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Index("ix_forums_enterprise_day", "enterprise_code", "day"),
+)
+
+# Each item of a forum's minutes: one demand in the ledger once posted through intake.
+forum_items = Table(
+    "forum_items",
+    metadata,
+    Column("forum_id", ID, primary_key=True),
+    Column("item", Integer, primary_key=True),  # its position, from 1
+    Column("text", Text, nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("about_chair", Boolean, nullable=False),
+)
+
+# The demands heard in the programme (grievance.submitted with a source), and what became of each
+# (case.assigned, case.status_changed): the latest status and public note, as the worker sees them.
+demands = Table(
+    "demands",
+    metadata,
+    Column("grievance_id", ID, primary_key=True),
+    Column("source_kind", String(16), nullable=False),
+    Column("source_id", ID, nullable=False),
+    Column("item", Integer),
+    Column("tracking_code", String(16), nullable=False),
+    Column("about_chair", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_at", UTCDateTime(), nullable=False),
+    Column("public_note", Text),
+    Index("ix_demands_source", "source_id", "item"),
+)
