@@ -251,6 +251,8 @@ class EnterpriseUpdated(Frozen):
     active: bool
     has_chair: bool
     chair_id: str | None = None  # the active chair's staff id (companion: who goes on the day)
+    # The county union's officers (companion tells them of a missed companion day through notify).
+    county_officers: tuple[Assignee, ...] = ()
 
 
 class CalendarDay(Frozen):
@@ -277,6 +279,19 @@ class StaffRevoked(Frozen):
     reason: Literal["removed", "moved", "password_reset"]
 
 
+class CompanionDayMissed(Frozen):
+    """A scheduled companion day with no visit recorded by the end of the next working day, and not
+    called off beforehand: the county union hears of it (``recipients``: its officers)."""
+
+    enterprise_code: str
+    enterprise_name: str
+    county_code: str
+    day: date
+    planned: date  # the weekday of its week, when a day off moved it
+    recipients: tuple[Assignee, ...] = ()
+    at: datetime
+
+
 PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
     ("grievance.submitted", 1): GrievanceSubmitted,
     ("grievance.contact_shared", 1): GrievanceContactShared,
@@ -293,6 +308,7 @@ PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
     ("notification.failed", 1): NotificationOutcome,
     ("enterprise.updated", 1): EnterpriseUpdated,
     ("calendar.year_loaded", 1): CalendarYearLoaded,
+    ("companion_day.missed", 1): CompanionDayMissed,
     ("staff.revoked", 1): StaffRevoked,
 }
 CURRENT_VERSION = {etype: version for etype, version in PAYLOADS}

@@ -42,6 +42,7 @@ BINDINGS: dict[str, tuple[str, ...]] = {
         "case.status_changed",
         "case.supervision_raised",
         "case.reminder_due",
+        "companion_day.missed",
         "staff.revoked",
     ),
     "reports": (

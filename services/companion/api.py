@@ -4,17 +4,21 @@ of those past), days called off, and the visits (走访). Staff only, within the
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from pydantic import TypeAdapter, ValidationError
 from spectree import Response as Doc
 
-from services.companion import programme
+from services.companion import coverage, programme
 from services.companion.config import SERVICE
 from services.companion.models import outbox
 from services.companion.schemas import (
     CancelIn,
+    CoverageOut,
+    CoverageQuery,
     Created,
     ForumIn,
     ForumList,
@@ -29,8 +33,8 @@ from services.companion.schemas import (
     VisitOut,
     VisitQuery,
 )
-from shared import apidoc, auth, bodies, web
-from shared.errors import ErrorResponse, NotFound, invalid
+from shared import apidoc, auth, bodies, clock, web
+from shared.errors import ApiError, ErrorResponse, NotFound, invalid
 from shared.text import Day, is_uuid
 from shared.uow import unit_of_work
 
@@ -244,3 +248,30 @@ def get_forum(forum_id: str):
         raise NotFound("not_found", message="no_forum")
     with web.runtime().engine.connect() as conn:
         return jsonify(programme.forum(conn, g.staff, forum_id))
+
+
+@api.get("/coverage")
+@spec.validate(
+    query=CoverageQuery,
+    resp=Doc(HTTP_200=CoverageOut, **_ERRORS),
+    tags=["coverage"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def get_coverage():
+    """Were the companion days held? Per county and week within your scope, days held out of days due
+    (both numbers), missed, open, cancelled; each enterprise's streak (?start=&end=, at most a year)."""
+    q = _query(CoverageQuery)
+    today = clock.today()
+    end = q.end or today
+    start = q.start or end - timedelta(days=end.weekday() + 7 * 7)
+    if start > end or (end - start).days > 366:
+        raise ApiError(
+            422,
+            "invalid_fields",
+            _("Some fields are invalid."),
+            {"end": _("A period of one day to one year.")},
+        )
+    with web.runtime().engine.connect() as conn:
+        return jsonify(coverage.coverage(conn, g.staff, start, end))

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from collections import Counter
 
-from services.companion import api, config
-from services.companion.models import outbox, revocations
-from shared import web
+from flask import Flask
+from prometheus_client.core import CounterMetricFamily
+from sqlalchemy import func, select
+
+from services.companion import api, config, coverage
+from services.companion.models import outbox, revocations, schedules
+from shared import clock, web
 from shared.bootstrap import Runtime, bootstrap
+
+
+class DaysCollector:
+    """``xinsheng_companion_days_total{county,outcome}``: the companion days so far (up to today) by
+    county and what became of them: held, cancelled, missed, open."""
+
+    def __init__(self, rt: Runtime[config.Settings]):
+        self.rt = rt
+
+    def collect(self):
+        family = CounterMetricFamily(
+            "xinsheng_companion_days",
+            "Companion days so far, by county and outcome.",
+            labels=["county", "outcome"],
+        )
+        with self.rt.engine.connect() as conn:
+            first = conn.execute(select(func.min(schedules.c.starts_on))).scalar()
+            counts = Counter(
+                (county, status)
+                for county, _, _, _, status in (
+                    coverage.day_outcomes(conn, None, first, clock.today()) if first else []
+                )
+            )
+        for (county, outcome), n in sorted(counts.items()):
+            family.add_metric([county, outcome], n)
+        yield family
 
 
 def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
@@ -19,6 +49,7 @@ def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
         outbox=outbox,
         messages=api.MESSAGES,
         revocations=revocations,
+        collectors=[DaysCollector(rt)],
     )
     app.register_blueprint(api.api)
     return app

@@ -12,6 +12,7 @@ class Settings(config.Settings):
     # routing's public API: the directory is read from it once, when companion starts empty.
     routing_url: str = "http://127.0.0.1:8002"
     weeks_shown: int = 8  # how many weeks of coming days a schedule shows
+    missed_every_seconds: float = 60.0  # how often the worker decides the days whose visit is overdue
 
 
 def load() -> Settings:

@@ -25,6 +25,7 @@ def enterprise_updated(uow: Unit, envelope: events.Envelope, e: events.Enterpris
             "county_name": e.county_name,
             "active": e.active,
             "chair_id": e.chair_id,
+            "county_officers": [o.model_dump(mode="json") for o in e.county_officers],
             "updated_at": clock.now(),
         },
         keys=["code"],

@@ -32,6 +32,7 @@ enterprises = Table(
     Column("county_name", String(200), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("chair_id", String(64)),  # the active chair: who goes on the day, unless a stand-in is set
+    Column("county_officers", JSON),  # the county union's officers: told of a missed day (notify)
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_enterprises_county", "county_code"),
 )
@@ -60,6 +61,7 @@ schedules = Table(
     Column("weekday", Integer, nullable=False),
     Column("stand_in_id", String(64)),  # a vice-chair or an officer who goes instead of the chair
     Column("starts_on", Date, nullable=False),  # the first day the schedule holds
+    Column("checked_until", Date),  # every day up to this one is decided: held, cancelled or missed
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("updated_by", String(64), nullable=False),
 )
@@ -132,4 +134,14 @@ demands = Table(
     Column("status_at", UTCDateTime(), nullable=False),
     Column("public_note", Text),
     Index("ix_demands_source", "source_id", "item"),
+)
+
+# The companion days missed: scheduled, not called off, no visit by the end of the next working day.
+missed_days = Table(
+    "missed_days",
+    metadata,
+    Column("enterprise_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("county_code", String(32), nullable=False),
+    Column("found_at", UTCDateTime(), nullable=False),
 )

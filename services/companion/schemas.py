@@ -136,3 +136,19 @@ class ForumOut(BaseModel):
 
 class ForumList(BaseModel):
     forums: list[dict]
+
+
+class CoverageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: Day | None = None  # default: eight weeks back from this week's Monday
+    end: Day | None = None  # default: today
+
+
+class CoverageOut(BaseModel):
+    """Per county: days held out of days due (a day called off beforehand is not due), missed, open,
+    cancelled and to come, in all and per week; per enterprise, its streak of days held."""
+
+    start: date
+    end: date
+    counties: list[dict]
+    enterprises: list[dict]

@@ -1,7 +1,7 @@
 """companion's worker process: reads the directory once if it starts empty, consumes its events,
-relays its outbox."""
+relays its outbox, finds the companion days missed."""
 
-from services.companion import config, directory
+from services.companion import config, directory, missed
 from services.companion.handlers import HANDLERS
 from services.companion.models import inbox, outbox
 from shared import worker
@@ -17,5 +17,15 @@ def main() -> None:
         [
             ("consumer", Consumer(rt.settings, rt.engine, inbox, outbox, HANDLERS).run),
             ("relay", Relay(rt.settings, rt.engine, outbox).run),
+            (
+                "missed days",
+                # find_missed looks at every schedule each time: never "again at once"
+                worker.sweep(
+                    "missed days",
+                    lambda: missed.find_missed(rt.engine, rt.settings),
+                    batch=10**9,
+                    every=rt.settings.missed_every_seconds,
+                ),
+            ),
         ]
     )

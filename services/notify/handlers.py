@@ -101,6 +101,14 @@ def reminder_due(uow: Unit, envelope: events.Envelope, e: events.CaseReminderDue
         to_staff(uow, key, text, person, about)
 
 
+def companion_day_missed(uow: Unit, envelope: events.Envelope, e: events.CompanionDayMissed) -> None:
+    """Mail to each officer of the county union: an enterprise's companion day was missed."""
+    text = Text("companion_day_missed", *messages.companion_day_missed(e))
+    key = f"companion_missed:{e.enterprise_code}:{e.day.isoformat()}"
+    for person in e.recipients:
+        to_staff(uow, key, text, person, About(None))
+
+
 ANSWERS = ("resolved", "rejected")  # the steps a named worker hears of
 FINAL = ("closed", "rejected", "merged")  # routing's final statuses: the contact's retention starts
 
@@ -138,5 +146,6 @@ HANDLERS: dict[str, Handler] = {
     "case.status_changed": case_status_changed,
     "case.supervision_raised": supervision_raised,
     "case.reminder_due": reminder_due,
+    "companion_day.missed": companion_day_missed,
     "staff.revoked": staff_revoked,
 }

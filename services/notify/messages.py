@@ -230,3 +230,29 @@ def worker_answer_sms(status: str, status_url: str) -> str:
             "zh", "[Xinsheng] Your demand is resolved. Tell us if it helped: %(url)s", url=status_url
         )
     return translate("zh", "[Xinsheng] Your demand was not accepted; the reason: %(url)s", url=status_url)
+
+
+# -- the companion day (陪伴日) ------------------------------------------------------------------------
+def companion_day_missed(e: events.CompanionDayMissed) -> tuple[str, str]:
+    """To the county union's officers: an enterprise's companion day passed with no visit recorded
+    and was not called off beforehand."""
+    subject = both(
+        "Companion day missed: %(enterprise)s, %(day)s", enterprise=e.enterprise_name, day=e.day.isoformat()
+    )
+
+    def render(locale: str) -> str:
+        return "\n".join(
+            [
+                translate(
+                    locale,
+                    "The companion day of %(enterprise)s (%(code)s) on %(day)s passed with no visit recorded, "
+                    "and it was not called off beforehand.",
+                    enterprise=e.enterprise_name,
+                    code=e.enterprise_code,
+                    day=e.day.isoformat(),
+                ),
+                translate(locale, "Please follow it up with the enterprise's union chair."),
+            ]
+        )
+
+    return subject, _in_both(render)

@@ -82,6 +82,13 @@ def apply(uow: Unit, d: Directory) -> int:
     """Bring the directory tables in line with ``d``; returns how many enterprises changed."""
     conn = uow.conn
     before = {r.code: r for r in conn.execute(select(enterprises)).all()}
+    officers_before: dict[str, list[str]] = {}
+    for r in conn.execute(
+        select(staff.c.org_code, staff.c.id)
+        .where(staff.c.role == "county_officer", staff.c.active)
+        .order_by(staff.c.id)
+    ).all():
+        officers_before.setdefault(r.org_code, []).append(r.id)
     chairs_before = {
         r.org_code: r.id
         for r in conn.execute(
@@ -109,14 +116,23 @@ def apply(uow: Unit, d: Directory) -> int:
             keys=["id"],
         )
     county_names = {c.code: c.name for c in d.counties}
+    officers = {
+        c.code: tuple(
+            events.Assignee(
+                id=p.id, name=p.name, role="county_officer", org_code=c.code, email=p.email, phone=p.phone
+            )
+            for p in sorted(c.officers, key=lambda p: p.id)
+        )
+        for c in d.counties
+    }
     changed = 0
     listed = {e.code: e for e in d.enterprises}
     for code in sorted(set(before) | set(listed)):
         e, old = listed.get(code), before.get(code)
         now = (
-            (e.name, e.county, e.active, e.chair.id if e.chair else None)
+            (e.name, e.county, e.active, e.chair.id if e.chair else None, officers.get(e.county, ()))
             if e
-            else (old.name, old.county_code, False, None)
+            else (old.name, old.county_code, False, None, ())
         )
         if e:
             upsert(
@@ -125,8 +141,18 @@ def apply(uow: Unit, d: Directory) -> int:
                 {"code": code, "name": e.name, "county_code": e.county, "active": e.active},
                 keys=["code"],
             )
-        was = (old.name, old.county_code, old.active, chairs_before.get(code)) if old else None
-        if now != was:
+        was = (
+            (
+                old.name,
+                old.county_code,
+                old.active,
+                chairs_before.get(code),
+                officers_before.get(old.county_code, []),
+            )
+            if old
+            else None
+        )
+        if now[:4] != (was or ())[:4] or [p.id for p in now[4]] != (was[4] if was else None):
             changed += 1
             uow.emit(
                 "enterprise.updated",
@@ -138,6 +164,7 @@ def apply(uow: Unit, d: Directory) -> int:
                     active=now[2],
                     has_chair=now[3] is not None,
                     chair_id=now[3],
+                    county_officers=now[4],
                 ),
                 correlation_id=None,
             )

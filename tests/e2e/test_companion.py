@@ -4,6 +4,7 @@ records the day's visit."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.e2e
 
 def test_a_chair_sets_the_companion_day_and_records_its_visit(tmp_path):
     monday = next_monday(clock.now())
-    with Xinsheng(tmp_path, env={"CLOCK_OFFSET": clock.offset_to(at_ten(monday))}) as xs:
+    env = {"CLOCK_OFFSET": clock.offset_to(at_ten(monday)), "MISSED_EVERY_SECONDS": "1"}
+    with Xinsheng(tmp_path, env=env) as xs:
         clock.set_offset(clock.parse_offset(xs.env["CLOCK_OFFSET"]))
         try:
             city, chair = xs.staff(), xs.staff("e001-chair", "enterprise_chair", "E001")
@@ -145,5 +147,28 @@ def test_a_chair_sets_the_companion_day_and_records_its_visit(tmp_path):
 
             wait_until(lambda: years() == [2026], 60, what="the calendar to reach companion")
             engine.dispose()
+
+            # E011's Monday passes with no visit and is not called off: by Wednesday it is missed, and
+            # the county union's officer is mailed.
+            chair11 = xs.staff("e011-chair", "enterprise_chair", "E011")
+            status, _ = xs.request(
+                "companion",
+                "/api/v1/schedules/E011",
+                json.dumps({"weekday": 0, "starts_on": monday.isoformat()}).encode(),
+                {"Content-Type": "application/json", **chair11},
+                method="PUT",
+            )
+            assert status == 200
+            xs.restart(CLOCK_OFFSET=clock.offset_to(at_ten(monday + timedelta(days=2))))
+            clock.set_offset(clock.parse_offset(xs.env["CLOCK_OFFSET"]))
+
+            def mailed() -> list:
+                return [m for m in xs.mailbox.to("c01.union@example.org") if "E011" in m.get_content()]
+
+            wait_until(mailed, 60, what="the county officer mailed of the missed day")
+            _, cover = xs.get("companion", f"/api/v1/coverage?start={monday.isoformat()}", **city)
+            c01 = next(c for c in cover["counties"] if c["county_code"] == "C01")
+            assert (c01["held"], c01["missed"]) == (1, 1)  # E001 held its Monday, E011 missed it
+            assert 'outcome="missed"' in xs.metrics("companion")
         finally:
             clock.set_offset(None)

@@ -31,6 +31,12 @@ DOMAIN = [
     "services/notify/ledger.py",
     "services/notify/outgoing.py",
     "services/notify/channels.py",
+    "services/routing/policy.py",
+    "services/companion/days.py",
+    "services/companion/programme.py",
+    "services/companion/coverage.py",
+    "services/companion/missed.py",
+    "services/companion/directory.py",
 ]
 
 

@@ -198,3 +198,26 @@ def test_the_city_officer_phone_is_texted_as_given(notify):
     deliver(notify, supervision(level=2))
     [sms] = rows(notify, medium="sms")
     assert sms.recipient == CITY_OFFICER.phone
+
+
+def test_a_missed_companion_day_mails_the_county_officers_once(notify):
+    from datetime import date
+
+    event = events.CompanionDayMissed(
+        enterprise_code="E001",
+        enterprise_name="城关机械厂",
+        county_code="C01",
+        day=date(2026, 9, 23),
+        planned=date(2026, 9, 23),
+        recipients=(COUNTY_OFFICER, COUNTY_OFFICER_2),
+        at=clock.now(),
+    )
+    deliver(notify, event)
+    deliver(notify, event)
+    got = sorted((r.kind, r.medium, r.recipient) for r in rows(notify))
+    assert got == [
+        ("companion_day_missed", "email", COUNTY_OFFICER_2.email),
+        ("companion_day_missed", "email", COUNTY_OFFICER.email),
+    ]
+    [mail] = [r for r in rows(notify) if r.recipient == COUNTY_OFFICER.email]
+    assert "城关机械厂" in mail.subject and "2026-09-23" in mail.body

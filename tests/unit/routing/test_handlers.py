@@ -219,6 +219,24 @@ def test_removing_a_chair_announces_the_enterprise_has_none(routing):
     assert (update.code, update.active, update.has_chair) == ("E007", True, False)
 
 
+def test_each_enterprise_carries_its_chair_and_its_county_officers(sqlite_runtime):
+    updates = {u.code: u for u in apply_directory(sqlite_runtime("routing"), demo_data())}
+    assert updates["E001"].chair_id == "e001-chair" and updates["E030"].chair_id is None
+    assert [(o.id, o.role, o.org_code) for o in updates["E001"].county_officers] == [
+        ("c01-officer", "county_officer", "C01")
+    ]
+    assert updates["E001"].county_officers[0].email == "c01.union@example.org"
+
+
+def test_a_new_county_officer_is_announced_on_the_countys_enterprises(routing):
+    data = demo_data()
+    county = next(c for c in data["counties"] if c["code"] == "C02")
+    county["officers"].append({"id": "c02-officer-2", "name": "新干事", "email": "c02.b@example.org"})
+    updates = apply_directory(routing, data)
+    assert updates and {u.county_code for u in updates} == {"C02"}
+    assert all([o.id for o in u.county_officers] == ["c02-officer", "c02-officer-2"] for u in updates)
+
+
 def test_removed_chair_no_longer_receives_demands(routing):
     data = demo_data()
     enterprise(data, "E007")["chair"] = None

@@ -130,6 +130,17 @@ SAMPLES: dict[type[events.Frozen], dict] = {
         "source": "国务院办公厅关于2027年部分节假日安排的通知",
         "days": [{"day": "2027-02-05", "workday": False, "name": "春节"}],
     },
+    events.CompanionDayMissed: {
+        "enterprise_code": "E001",
+        "enterprise_name": "示范机械厂",
+        "county_code": "C01",
+        "day": "2026-12-02",
+        "planned": "2026-12-02",
+        "recipients": [
+            {"id": "c01-officer", "name": "徐建国", "role": "county_officer", "email": "c01@example.org"}
+        ],
+        "at": "2026-12-04T00:00:00+00:00",
+    },
     events.StaffRevoked: {
         "staff_id": "e001-chair",
         "revoked_at": "2026-03-10T02:05:00+00:00",
