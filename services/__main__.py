@@ -107,6 +107,24 @@ def import_directory(path, demo_password):
     click.echo(f"directory: {len(d.counties)} counties, {len(d.enterprises)} enterprises, {changed} changed")
 
 
+@cli.command("companion-demo")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def companion_demo(path):
+    """Give each active enterprise of a (demo) directory a companion day and a few weeks of history,
+    when companion has no schedule yet (``make up`` does this with the demo directory)."""
+    from services.companion import config as companion_config
+    from services.companion import demo
+    from services.routing import directory
+    from shared.bootstrap import bootstrap
+
+    d = directory.load(path)
+    rt = bootstrap(companion_config.load())
+    held = demo.seed(
+        rt.engine, [(e.code, e.chair.id if e.chair else None) for e in d.enterprises if e.active]
+    )
+    click.echo(f"companion: {held} demo days held" if held else "companion: schedules kept as they are")
+
+
 @cli.command("set-password")
 @click.argument("staff_id")
 def set_password(staff_id):
@@ -310,6 +328,7 @@ def up(directory):
     ctx.invoke(down)
     ctx.invoke(migrate)
     ctx.invoke(import_directory, path=directory, demo_password=DEMO_PASSWORD)
+    ctx.invoke(companion_demo, path=directory)
     var = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var"))
     shutil.rmtree(var / "metrics", ignore_errors=True)  # start every service's metrics afresh
     system = procs.System(env={"METRICS_TOKEN": _metrics_token(var)}, log_dir=var / "log")

@@ -37,6 +37,7 @@ DOMAIN = [
     "services/companion/coverage.py",
     "services/companion/missed.py",
     "services/companion/directory.py",
+    "services/companion/demo.py",
 ]
 
 
