@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext
 from pydantic import TypeAdapter, ValidationError
 from spectree import Response as Doc
 
-from services.companion import coverage, programme
+from services.companion import coverage, diary, programme
 from services.companion.config import SERVICE
 from services.companion.models import outbox
 from services.companion.schemas import (
@@ -20,10 +20,15 @@ from services.companion.schemas import (
     CoverageOut,
     CoverageQuery,
     Created,
+    DiaryOut,
+    DiaryQuery,
     ForumIn,
     ForumList,
     ForumOut,
     ForumQuery,
+    NoteIn,
+    PublicDiaryOut,
+    PublicDiaryQuery,
     ScheduleIn,
     ScheduleList,
     ScheduleOut,
@@ -275,3 +280,61 @@ def get_coverage():
         )
     with web.runtime().engine.connect() as conn:
         return jsonify(coverage.coverage(conn, g.staff, start, end))
+
+
+@api.get("/diary/<code>")
+@spec.validate(
+    query=DiaryQuery,
+    resp=Doc(HTTP_200=DiaryOut, **_ERRORS),
+    tags=["diary"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def get_diary(code: str):
+    """The enterprise's public-opinion diary (民意日记), day by day (?start=&end=, default four weeks)."""
+    q, code = _query(DiaryQuery), _enterprise(code)
+    end = q.end or clock.today()
+    start = q.start or end - timedelta(weeks=4)
+    if start > end or (end - start).days > 366:
+        raise ApiError(
+            422,
+            "invalid_fields",
+            _("Some fields are invalid."),
+            {"end": _("A period of one day to one year.")},
+        )
+    with web.runtime().engine.connect() as conn:
+        return jsonify(diary.staff_diary(conn, g.staff, code, start, end))
+
+
+@api.post("/diary/<code>/notes")
+@spec.validate(
+    json=NoteIn,
+    resp=Doc(HTTP_201=Created, **_ERRORS),
+    tags=["diary"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def add_note(code: str):
+    """The chair's own note in the diary for a day (today or before)."""
+    body, code = bodies.json_body(NoteIn), _enterprise(code)
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        note_id = diary.add_note(uow, g.staff, code, body)
+    return jsonify(id=note_id), 201
+
+
+@api.get("/public/diary/<code>")
+@spec.validate(
+    query=PublicDiaryQuery,
+    resp=Doc(HTTP_200=PublicDiaryOut, HTTP_404=ErrorResponse, HTTP_422=ErrorResponse),
+    tags=["public"],
+    skip_validation=True,
+)
+def get_public_diary(code: str):
+    """For the workers at the kiosk: per week, was the companion day held, how many demands were heard
+    and answered (?weeks=, default 4). Counts only; one under 5 is not shown."""
+    q, code = _query(PublicDiaryQuery), _enterprise(code)
+    with web.runtime().engine.connect() as conn:
+        return jsonify(diary.public_diary(conn, code, q.weeks))

@@ -145,3 +145,16 @@ missed_days = Table(
     Column("county_code", String(32), nullable=False),
     Column("found_at", UTCDateTime(), nullable=False),
 )
+
+# The chair's own notes in the public-opinion diary (民意日记), by day.
+diary_notes = Table(
+    "diary_notes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("enterprise_code", String(32), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("written_by", String(64), nullable=False),
+    Column("written_at", UTCDateTime(), nullable=False),
+    Index("ix_diary_notes_enterprise_day", "enterprise_code", "day"),
+)

@@ -152,3 +152,41 @@ class CoverageOut(BaseModel):
     end: date
     counties: list[dict]
     enterprises: list[dict]
+
+
+class NoteIn(BaseModel):
+    """The chair's own note in the diary (民意日记) for a day."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    day: Annotated[Day, Field(strict=False)]
+    text: clean_text(2, 5000, multiline=True)
+
+
+class DiaryQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: Day | None = None  # default: four weeks back
+    end: Day | None = None  # default: today
+
+
+class PublicDiaryQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    weeks: Annotated[int, Field(ge=1, le=26)] = 4
+
+
+class DiaryOut(BaseModel):
+    """Day by day: the companion day and its visit, the forums, the demands heard (by status; to the
+    chair, those about the chair only as referred to the county union) and the chair's notes."""
+
+    enterprise: dict
+    start: date
+    end: date
+    days: list[dict]
+
+
+class PublicDiaryOut(BaseModel):
+    """For the workers: per week, the companion day's outcome, the demands heard and answered; a count
+    under ``fewer_than`` is null, so no worker can be singled out."""
+
+    enterprise: dict
+    fewer_than: int
+    weeks: list[dict]

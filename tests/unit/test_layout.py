@@ -38,6 +38,7 @@ DOMAIN = [
     "services/companion/missed.py",
     "services/companion/directory.py",
     "services/companion/demo.py",
+    "services/companion/diary.py",
 ]
 
 
