@@ -67,6 +67,31 @@ MESSAGES = {
 _ERRORS = {f"HTTP_{s}": ErrorResponse for s in (400, 401, 403, 404, 409, 413, 415, 422)}
 
 
+def _staff_doc(tag: str, status: int, answer, **request_models):
+    """A staff operation's OpenAPI entry: its query or body model, its answer, the bearer token."""
+    return spec.validate(
+        **request_models,
+        resp=Doc(**{f"HTTP_{status}": answer}, **_ERRORS),
+        tags=[tag],
+        security=apidoc.STAFF,
+        skip_validation=True,
+    )
+
+
+def _period(start, end, default_start):
+    """A period of one day to a year (``end`` defaults to today); 422 otherwise."""
+    end = end or clock.today()
+    start = start or default_start(end)
+    if start > end or (end - start).days > 366:
+        raise ApiError(
+            422,
+            "invalid_fields",
+            _("Some fields are invalid."),
+            {"end": _("A period of one day to one year.")},
+        )
+    return start, end
+
+
 def _query(model):
     try:
         return model.model_validate(request.args.to_dict())
@@ -93,9 +118,7 @@ def _day(text: str):
 
 
 @api.get("/schedules")
-@spec.validate(
-    resp=Doc(HTTP_200=ScheduleList, **_ERRORS), tags=["schedule"], security=apidoc.STAFF, skip_validation=True
-)
+@_staff_doc("schedule", 200, ScheduleList)
 @auth.require_staff()
 def schedules():
     """The enterprises within your scope and their companion weekday (0 Monday … 4 Friday; null: none yet)."""
@@ -104,13 +127,7 @@ def schedules():
 
 
 @api.get("/schedules/<code>")
-@spec.validate(
-    query=ScheduleQuery,
-    resp=Doc(HTTP_200=ScheduleOut, **_ERRORS),
-    tags=["schedule"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_staff_doc("schedule", 200, ScheduleOut, query=ScheduleQuery)
 @auth.require_staff()
 def schedule(code: str):
     """An enterprise's companion day and its days (?start=YYYY-MM-DD&weeks=N, default this week and 8
@@ -121,13 +138,7 @@ def schedule(code: str):
 
 
 @api.put("/schedules/<code>")
-@spec.validate(
-    json=ScheduleIn,
-    resp=Doc(HTTP_200=ScheduleOut, **_ERRORS),
-    tags=["schedule"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_staff_doc("schedule", 200, ScheduleOut, json=ScheduleIn)
 @auth.require_staff()
 def set_schedule(code: str):
     """Set the enterprise's companion weekday and, if someone else goes, the stand-in. The chair, the
@@ -140,13 +151,7 @@ def set_schedule(code: str):
 
 
 @api.post("/schedules/<code>/days/<day>/cancel")
-@spec.validate(
-    json=CancelIn,
-    resp=Doc(HTTP_200=ScheduleOut, **_ERRORS),
-    tags=["schedule"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_staff_doc("schedule", 200, ScheduleOut, json=CancelIn)
 @auth.require_staff()
 def cancel_day(code: str, day: str):
     """Call a companion day off beforehand, with its reason (the chair ill, the plant shut): not a miss."""
@@ -159,13 +164,7 @@ def cancel_day(code: str, day: str):
 
 
 @api.post("/visits")
-@spec.validate(
-    json=VisitIn,
-    resp=Doc(HTTP_201=Created, **_ERRORS),
-    tags=["visits"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_staff_doc("visits", 201, Created, json=VisitIn)
 @auth.require_staff()
 def record_visit():
     """Record the visit (走访) of a companion day: the workshops, how many workers were met (never
@@ -178,13 +177,7 @@ def record_visit():
 
 
 @api.get("/visits")
-@spec.validate(
-    query=VisitQuery,
-    resp=Doc(HTTP_200=VisitList, **_ERRORS),
-    tags=["visits"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_staff_doc("visits", 200, VisitList, query=VisitQuery)
 @auth.require_staff()
 def list_visits():
     """Visits within your scope, latest first (?enterprise=&start=&end=)."""
@@ -194,9 +187,7 @@ def list_visits():
 
 
 @api.get("/visits/<visit_id>")
-@spec.validate(
-    resp=Doc(HTTP_200=VisitOut, **_ERRORS), tags=["visits"], security=apidoc.STAFF, skip_validation=True
-)
+@_staff_doc("visits", 200, VisitOut)
 @auth.require_staff()
 def get_visit(visit_id: str):
     """One visit; outside your scope it does not exist (404)."""
@@ -207,13 +198,7 @@ def get_visit(visit_id: str):
 
 
 @api.post("/forums")
-@spec.validate(
-    json=ForumIn,
-    resp=Doc(HTTP_201=ForumOut, **_ERRORS),
-    tags=["forums"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_staff_doc("forums", 201, ForumOut, json=ForumIn)
 @auth.require_staff()
 def record_forum():
     """Record a micro-forum (微座谈): the topic, how many took part (never who), the minutes and their
@@ -227,13 +212,7 @@ def record_forum():
 
 
 @api.get("/forums")
-@spec.validate(
-    query=ForumQuery,
-    resp=Doc(HTTP_200=ForumList, **_ERRORS),
-    tags=["forums"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_staff_doc("forums", 200, ForumList, query=ForumQuery)
 @auth.require_staff()
 def list_forums():
     """Forums within your scope, latest first (?enterprise=)."""
@@ -243,9 +222,7 @@ def list_forums():
 
 
 @api.get("/forums/<forum_id>")
-@spec.validate(
-    resp=Doc(HTTP_200=ForumOut, **_ERRORS), tags=["forums"], security=apidoc.STAFF, skip_validation=True
-)
+@_staff_doc("forums", 200, ForumOut)
 @auth.require_staff()
 def get_forum(forum_id: str):
     """A forum with each item and what became of its demand (status, the public note)."""
@@ -256,65 +233,30 @@ def get_forum(forum_id: str):
 
 
 @api.get("/coverage")
-@spec.validate(
-    query=CoverageQuery,
-    resp=Doc(HTTP_200=CoverageOut, **_ERRORS),
-    tags=["coverage"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_staff_doc("coverage", 200, CoverageOut, query=CoverageQuery)
 @auth.require_staff()
 def get_coverage():
     """Were the companion days held? Per county and week within your scope, days held out of days due
     (both numbers), missed, open, cancelled; each enterprise's streak (?start=&end=, at most a year)."""
     q = _query(CoverageQuery)
-    today = clock.today()
-    end = q.end or today
-    start = q.start or end - timedelta(days=end.weekday() + 7 * 7)
-    if start > end or (end - start).days > 366:
-        raise ApiError(
-            422,
-            "invalid_fields",
-            _("Some fields are invalid."),
-            {"end": _("A period of one day to one year.")},
-        )
+    start, end = _period(q.start, q.end, lambda end: end - timedelta(days=end.weekday() + 7 * 7))
     with web.runtime().engine.connect() as conn:
         return jsonify(coverage.coverage(conn, g.staff, start, end))
 
 
 @api.get("/diary/<code>")
-@spec.validate(
-    query=DiaryQuery,
-    resp=Doc(HTTP_200=DiaryOut, **_ERRORS),
-    tags=["diary"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_staff_doc("diary", 200, DiaryOut, query=DiaryQuery)
 @auth.require_staff()
 def get_diary(code: str):
     """The enterprise's public-opinion diary (民意日记), day by day (?start=&end=, default four weeks)."""
     q, code = _query(DiaryQuery), _enterprise(code)
-    end = q.end or clock.today()
-    start = q.start or end - timedelta(weeks=4)
-    if start > end or (end - start).days > 366:
-        raise ApiError(
-            422,
-            "invalid_fields",
-            _("Some fields are invalid."),
-            {"end": _("A period of one day to one year.")},
-        )
+    start, end = _period(q.start, q.end, lambda end: end - timedelta(weeks=4))
     with web.runtime().engine.connect() as conn:
         return jsonify(diary.staff_diary(conn, g.staff, code, start, end))
 
 
 @api.post("/diary/<code>/notes")
-@spec.validate(
-    json=NoteIn,
-    resp=Doc(HTTP_201=Created, **_ERRORS),
-    tags=["diary"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_staff_doc("diary", 201, Created, json=NoteIn)
 @auth.require_staff()
 def add_note(code: str):
     """The chair's own note in the diary for a day (today or before)."""
