@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 import holidays
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Boolean, Column, Connection, Date, Integer, MetaData, String, Table, select
 
 PACKAGE_YEARS = (
     min(d.year for d in chinese_calendar.holidays),
@@ -73,6 +73,26 @@ class Calendar:
 
 
 _CHINESE = {h.value: h.chinese for h in chinese_calendar.Holiday}  # the package names its holidays in English
+
+
+def calendar_tables(metadata: MetaData, *year_columns: Column[object]) -> tuple[Table, Table]:
+    """Add a service's copy of the official schedules to its metadata: the days that differ from a
+    plain week, and the years loaded (with ``year_columns`` of the service's own)."""
+    days = Table(
+        "calendar_days",
+        metadata,
+        Column("day", Date, primary_key=True),
+        Column("workday", Boolean, nullable=False),
+        Column("name", String(50), nullable=False),
+    )
+    years = Table(
+        "calendar_years",
+        metadata,
+        Column("year", Integer, primary_key=True),
+        Column("source", String(300), nullable=False),
+        *year_columns,
+    )
+    return days, years
 
 
 def load(conn: Connection, days: Table, years: Table) -> Calendar:

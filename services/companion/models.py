@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 
 from shared.db import ID, UTCDateTime, inbox_table, outbox_table, revocations_table
+from shared.workcal import calendar_tables
 
 metadata = MetaData()
 outbox = outbox_table(metadata)
@@ -39,19 +40,7 @@ enterprises = Table(
 
 # The official schedule of the years routing loaded (calendar.year_loaded): the days that differ
 # from a plain week. Past them, shared/workcal.py falls back to the package and the statutory holidays.
-calendar_days = Table(
-    "calendar_days",
-    metadata,
-    Column("day", Date, primary_key=True),
-    Column("workday", Boolean, nullable=False),
-    Column("name", String(50), nullable=False),
-)
-calendar_years = Table(
-    "calendar_years",
-    metadata,
-    Column("year", Integer, primary_key=True),
-    Column("source", String(300), nullable=False),
-)
+calendar_days, calendar_years = calendar_tables(metadata)
 
 # Each enterprise's companion weekday (0 Monday … 4 Friday) and, when someone else goes, the stand-in.
 schedules = Table(

@@ -1,10 +1,11 @@
 """routing's tables: the organisation directory and the cases with their append-only history."""
 
-from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy import false as sa_false
 
 from shared.db import ID, SEQ, UTCDateTime, inbox_table, outbox_table, revocations_table, throttle_table
 from shared.timers import timers_table
+from shared.workcal import calendar_tables
 
 metadata = MetaData()
 outbox = outbox_table(metadata)
@@ -115,21 +116,7 @@ history = Table(
 
 # The official schedule of the years loaded (services/routing/calendar.py): the days that differ
 # from a plain week, and which years were loaded, from what.
-calendar_days = Table(
-    "calendar_days",
-    metadata,
-    Column("day", Date, primary_key=True),
-    Column("workday", Boolean, nullable=False),
-    Column("name", String(50), nullable=False),
-)
-
-calendar_years = Table(
-    "calendar_years",
-    metadata,
-    Column("year", Integer, primary_key=True),
-    Column("source", String(300), nullable=False),
-    Column("loaded_at", UTCDateTime(), nullable=False),
-)
+calendar_days, calendar_years = calendar_tables(metadata, Column("loaded_at", UTCDateTime(), nullable=False))
 
 # The deadline policies loaded (services/routing/policy.py), every version kept; the highest is current.
 policies = Table(

@@ -10,7 +10,7 @@ import pytest
 
 from shared import clock, events
 from tests.support.companion import CHAIR, CITY, COUNTY, as_, error, now_is, rows, snapshot
-from tests.support.events import deliver
+from tests.support.events import deliver, demand_submitted
 
 ITEMS = [
     {"text": "夜班车间噪声太大，耳朵疼", "category": "workplace"},
@@ -41,25 +41,15 @@ def forum(companion):
 
 def heard(rt, forum_id: str, item: int, about_chair: bool = False) -> str:
     """intake's batch made the item a demand: its grievance.submitted, with the source."""
-    gid = str(uuid.uuid4())
-    deliver(
-        rt,
-        events.GrievanceSubmitted(
-            grievance_id=gid,
-            tracking_code=f"CODE-{item:04d}-XXXX"[:14],
-            enterprise_code="E001",
-            category="workplace",
-            urgency="normal",
-            channel="forum",
-            anonymous=True,
-            about_chair=about_chair,
-            description="……",
-            submitted_at=clock.now(),
-            source=events.Source(kind="forum", id=forum_id, item=item),
-        ),
-        producer="intake",
+    g = demand_submitted(
+        tracking_code=f"CODE-{item:04d}-XXXX"[:14],
+        category="workplace",
+        channel="forum",
+        about_chair=about_chair,
+        source=events.Source(kind="forum", id=forum_id, item=item),
     )
-    return gid
+    deliver(rt, g, producer="intake")
+    return g.grievance_id
 
 
 def moved(rt, gid: str, to: str, note: str | None = None, minutes: int = 1) -> None:
@@ -111,22 +101,7 @@ def test_each_item_shows_what_became_of_its_demand(companion, forum):
 
 
 def test_a_demand_not_heard_in_the_programme_is_not_companions(companion):
-    deliver(
-        companion.rt,
-        events.GrievanceSubmitted(
-            grievance_id=str(uuid.uuid4()),
-            tracking_code="ABCD-EFGH-JKMN",
-            enterprise_code="E001",
-            category="wages",
-            urgency="normal",
-            channel="kiosk",
-            anonymous=True,
-            about_chair=False,
-            description="……",
-            submitted_at=clock.now(),
-        ),
-        producer="intake",
-    )
+    deliver(companion.rt, demand_submitted(channel="kiosk"), producer="intake")  # no source
     assert rows(companion.rt, "demands") == []
 
 
