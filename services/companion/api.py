@@ -6,17 +6,20 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from pydantic import TypeAdapter, ValidationError
 from spectree import Response as Doc
 
-from services.companion import coverage, diary, programme
+from services.companion import coverage, diary, programme, surveys
 from services.companion.config import SERVICE
 from services.companion.models import outbox
 from services.companion.schemas import (
+    AnswerIn,
     CancelIn,
+    CodesIn,
+    CodesOut,
     CoverageOut,
     CoverageQuery,
     Created,
@@ -26,13 +29,22 @@ from services.companion.schemas import (
     ForumList,
     ForumOut,
     ForumQuery,
+    KioskOut,
     NoteIn,
     PublicDiaryOut,
     PublicDiaryQuery,
+    PublicSurveyOut,
+    Recorded,
+    ResultsOut,
     ScheduleIn,
     ScheduleList,
     ScheduleOut,
     ScheduleQuery,
+    SurveyIn,
+    SurveyList,
+    SurveyOut,
+    SurveyQuery,
+    TextsOut,
     VisitIn,
     VisitList,
     VisitOut,
@@ -63,6 +75,22 @@ MESSAGES = {
     "day_cancelled": lazy_gettext("This day was called off; no visit can be recorded for it."),
     "already_recorded": lazy_gettext("A visit is already recorded for this day."),
     "no_forum": lazy_gettext("No such forum."),
+    "no_survey": lazy_gettext("No such survey."),
+    "survey_period": lazy_gettext("A survey closes today or later, within 92 days."),
+    "not_a_table": lazy_gettext(
+        "A cross-table pairs two different required questions, each of one choice or the 1–5 scale."
+    ),
+    "survey_not_draft": lazy_gettext("This survey is already open or closed."),
+    "survey_not_open": lazy_gettext("This survey is not open."),
+    "survey_closed": lazy_gettext("This survey is closed."),
+    "answer_each": lazy_gettext("Give one answer per question, in order (null for one left out)."),
+    "answer_required": lazy_gettext("This question needs an answer."),
+    "answer_unfit": lazy_gettext("This answer does not fit the question."),
+    "code_unknown_or_used": lazy_gettext(
+        "This code is not one of the survey's, or it has been used already: each code answers once."
+    ),
+    "no_kiosk": lazy_gettext("This screen is not the enterprise's enrolled kiosk."),
+    "kiosk_busy": lazy_gettext("The kiosk gives one survey code per session; try again in a moment."),
 }
 _ERRORS = {f"HTTP_{s}": ErrorResponse for s in (400, 401, 403, 404, 409, 413, 415, 422)}
 
@@ -265,6 +293,148 @@ def add_note(code: str):
     with unit_of_work(rt.engine, outbox, rt.settings) as uow:
         note_id = diary.add_note(uow, g.staff, code, body)
     return jsonify(id=note_id), 201
+
+
+@api.post("/surveys")
+@_staff_doc("surveys", 201, SurveyOut, json=SurveyIn)
+@auth.require_staff()
+def define_survey():
+    """Define a micro-survey (微调研): its questions, the cross-tables its results may show, its last
+    day. It starts as a draft; open it, and hand out its codes."""
+    body = bodies.json_body(SurveyIn)
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        survey_id = surveys.define(uow, g.staff, body)
+        return jsonify(surveys.view(uow.conn, g.staff, survey_id)), 201
+
+
+@api.get("/surveys")
+@_staff_doc("surveys", 200, SurveyList, query=SurveyQuery)
+@auth.require_staff()
+def list_surveys():
+    """Surveys within your scope, latest first (?enterprise=)."""
+    q = _query(SurveyQuery)
+    with web.runtime().engine.connect() as conn:
+        return jsonify(surveys=surveys.listing(conn, g.staff, q))
+
+
+def _survey_id(survey_id: str) -> str:
+    if not is_uuid(survey_id):
+        raise NotFound("not_found", message="no_survey")
+    return survey_id
+
+
+@api.get("/surveys/<survey_id>")
+@_staff_doc("surveys", 200, SurveyOut)
+@auth.require_staff()
+def get_survey(survey_id: str):
+    """A survey: its definition, state and, from 5 up, how many answered."""
+    with web.runtime().engine.connect() as conn:
+        return jsonify(surveys.view(conn, g.staff, _survey_id(survey_id)))
+
+
+@api.post("/surveys/<survey_id>/open")
+@_staff_doc("surveys", 200, SurveyOut)
+@auth.require_staff()
+def open_survey(survey_id: str):
+    """Open a draft survey to answers, until its last day."""
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        surveys.open_survey(uow, g.staff, _survey_id(survey_id))
+        return jsonify(surveys.view(uow.conn, g.staff, survey_id))
+
+
+@api.post("/surveys/<survey_id>/close")
+@_staff_doc("surveys", 200, SurveyOut)
+@auth.require_staff()
+def close_survey(survey_id: str):
+    """Close an open survey before its last day: it takes no more answers."""
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        surveys.close_survey(uow, g.staff, _survey_id(survey_id))
+        return jsonify(surveys.view(uow.conn, g.staff, survey_id))
+
+
+@api.post("/surveys/<survey_id>/codes")
+@_staff_doc("surveys", 201, CodesOut, json=CodesIn)
+@auth.require_staff()
+def make_codes(survey_id: str):
+    """One-time codes for printed slips (shown this once), and the link to answer at. ``?format=html``
+    answers a sheet of slips to print and cut."""
+    body = bodies.json_body(CodesIn)
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        codes = surveys.slips(uow, g.staff, _survey_id(survey_id), body.count)
+        about = surveys.public_view(uow.conn, survey_id) if request.args.get("format") == "html" else None
+    link = f"{rt.settings.public_base_url.rstrip('/')}/s/{survey_id}"
+    if about is not None:
+        return render_template("slips.html", survey=about, link=link, codes=codes), 201
+    return jsonify(survey_id=survey_id, link=link, codes=codes), 201
+
+
+@api.get("/surveys/<survey_id>/results")
+@_staff_doc("surveys", 200, ResultsOut)
+@auth.require_staff()
+def survey_results(survey_id: str):
+    """The declared tables: each choice and scale question, and the cross-tables declared with the
+    survey; a count under 5, and any that would give one away, is null. No filters."""
+    if request.args:
+        raise ApiError(422, "invalid_fields", _("Some fields are invalid."), {"query": _("No filters.")})
+    with web.runtime().engine.connect() as conn:
+        return jsonify(surveys.survey_results(conn, g.staff, _survey_id(survey_id)))
+
+
+@api.get("/surveys/<survey_id>/texts")
+@_staff_doc("surveys", 200, TextsOut)
+@auth.require_staff()
+def survey_texts(survey_id: str):
+    """The free-text answers (from 5 answers up), each with what became of its demand, or the
+    ``batch`` to post to intake's ``POST /api/v1/batches`` to make one (choose its category first)."""
+    with web.runtime().engine.connect() as conn:
+        return jsonify(surveys.texts(conn, g.staff, _survey_id(survey_id)))
+
+
+@api.post("/kiosks/<code>")
+@_staff_doc("surveys", 201, KioskOut)
+@auth.require_staff()
+def enrol_kiosk(code: str):
+    """Enrol the enterprise's kiosk: open the answer's ``enrol_url`` once on the kiosk's screen, and
+    it issues a survey code per session. A new enrolment retires the old key."""
+    code = _enterprise(code)
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        key = surveys.enrol_kiosk(uow, g.staff, code)
+    enrol = f"{rt.settings.public_base_url.rstrip('/')}/k/{code}/enrol?key={key}"
+    return jsonify(enterprise_code=code, enrol_url=enrol), 201
+
+
+@api.get("/public/surveys/<survey_id>")
+@spec.validate(
+    resp=Doc(HTTP_200=PublicSurveyOut, HTTP_404=ErrorResponse),
+    tags=["public"],
+    skip_validation=True,
+)
+def get_public_survey(survey_id: str):
+    """A survey's questions, for a worker to answer (no token)."""
+    with web.runtime().engine.connect() as conn:
+        return jsonify(surveys.public_view(conn, _survey_id(survey_id)))
+
+
+@api.post("/public/surveys/<survey_id>/answers")
+@spec.validate(
+    json=AnswerIn,
+    resp=Doc(HTTP_201=Recorded, **{f"HTTP_{s}": ErrorResponse for s in (400, 404, 409, 413, 415, 422)}),
+    tags=["public"],
+    skip_validation=True,
+)
+def post_answer(survey_id: str):
+    """Answer a survey with a one-time code (no token; anonymous: no address, no time finer than the
+    day, nothing ties the code to the answer). A used or unknown code is a 409."""
+    body = bodies.json_body(AnswerIn)
+    rt = web.runtime()
+    with unit_of_work(rt.engine, outbox, rt.settings) as uow:
+        surveys.answer(uow, _survey_id(survey_id), body)
+    return jsonify(recorded_on=clock.today()), 201
 
 
 @api.get("/public/diary/<code>")

@@ -1,4 +1,4 @@
-"""companion's web app: the schedule, days called off and visits, for staff."""
+"""companion's web app: the programme's API for staff, and the workers' pages (surveys, the diary)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from flask import Flask
 from prometheus_client.core import CounterMetricFamily
 from sqlalchemy import func, select
 
-from services.companion import api, config, coverage
+from services.companion import api, config, coverage, pages
 from services.companion.models import outbox, revocations, schedules
 from shared import clock, web
 from shared.bootstrap import Runtime, bootstrap
+from shared.config import REPO_ROOT
 
 
 class DaysCollector:
@@ -50,6 +51,9 @@ def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
         messages=api.MESSAGES,
         revocations=revocations,
         collectors=[DaysCollector(rt)],
+        template_folder="templates",
+        static_folder=str(REPO_ROOT / "shared" / "static"),
     )
     app.register_blueprint(api.api)
+    app.register_blueprint(pages.pages)
     return app

@@ -1,6 +1,7 @@
 """A demo of the programme for ``make up``: each active enterprise of the demo directory gets a
 companion weekday and a few weeks of history (days held with their visits, one called off, a few
-missed), so the schedule, the coverage and the missed days have something to show. Run only on a
+missed), so the schedule, the coverage and the missed days have something to show; the first has a
+micro-survey open, already answered by two dozen workers, so its results and free texts show. Run only on a
 companion database with no schedule yet; the same directory gives the same history."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine, func, select
 
 from services.companion import days
-from services.companion.models import cancellations, schedules, visits
+from services.companion.models import cancellations, schedules, survey_answers, survey_texts, surveys, visits
 from shared import clock
 from shared.db import insert_ignore
 
@@ -82,4 +83,68 @@ def seed(engine: Engine, enterprises: list[tuple[str, str | None]]) -> int:
                         },
                     )
                     recorded += 1
+        if enterprises:
+            seed_survey(conn, *enterprises[0])
     return recorded
+
+
+SURVEY = {
+    "title": "食堂与夜班调研",
+    "intro": "三个问题，一分钟，匿名。",
+    "questions": [
+        {
+            "kind": "single",
+            "text": "你在哪个车间？",
+            "options": ["冲压车间", "装配车间", "喷涂车间"],
+            "required": True,
+        },
+        {"kind": "scale", "text": "你对食堂满意吗？", "required": True},
+        {
+            "kind": "multiple",
+            "text": "你希望先改进什么？",
+            "options": ["价格", "口味", "夜班供餐"],
+            "required": True,
+        },
+        {"kind": "text", "text": "还有什么想对工会说的？", "required": False},
+    ],
+    "tables": [[1, 2]],
+}
+TEXTS = ["夜班十点以后食堂没有热饭。", "希望喷涂车间增加排风设备。"]
+
+
+def seed_survey(conn, code: str, chair: str | None) -> str:
+    """An open survey of ``code`` with 24 answers the code decides, two with a free text."""
+    today = clock.today()
+    survey_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"xinsheng-demo-survey:{code}"))
+    conn.execute(
+        surveys.insert(),
+        {
+            "id": survey_id,
+            "enterprise_code": code,
+            **SURVEY,
+            "closes_on": today + timedelta(days=14),
+            "state": "open",
+            "opened_on": today - timedelta(days=3),
+            "created_by": chair or "demo",
+            "created_at": clock.now() - timedelta(days=3),
+        },
+    )
+    for i in range(24):
+        roll = _roll(code, today - timedelta(days=i))
+        conn.execute(
+            survey_answers.insert(),
+            {
+                "id": str(uuid.uuid4()),
+                "survey_id": survey_id,
+                "day": today - timedelta(days=i % 3),
+                "choices": [1 + roll % 3, 2 + roll % 4, sorted({1 + roll % 3, 3}), None],
+            },
+        )
+    conn.execute(
+        survey_texts.insert(),
+        [
+            {"id": str(uuid.uuid4()), "survey_id": survey_id, "question": 4, "day": today, "text": t}
+            for t in TEXTS
+        ],
+    )
+    return survey_id

@@ -14,9 +14,19 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from services.companion import days
-from services.companion.models import demands, diary_notes, enterprises, forums, schedules, visits
+from services.companion.models import (
+    demands,
+    diary_notes,
+    enterprises,
+    forums,
+    schedules,
+    survey_texts,
+    surveys,
+    visits,
+)
 from services.companion.programme import REFERRED, _may_act, enterprise, schedule_of
 from services.companion.schemas import NoteIn
+from services.companion.surveys import state as survey_state
 from shared import auth, clock
 from shared.errors import Invalid, NotFound
 from shared.uow import Unit
@@ -46,15 +56,22 @@ def add_note(uow: Unit, staff: auth.Staff, code: str, body: NoteIn) -> str:
 
 
 def _heard(conn, code: str, first: date, last: date) -> dict[date, list]:
-    """The demands heard at the enterprise's forums and visits from ``first`` to ``last``, by day."""
+    """The demands heard at the enterprise's forums, visits and surveys from ``first`` to ``last``, by
+    day (a survey's: the day of the answer the chair made a demand of)."""
     by_day: dict[date, list] = defaultdict(list)
-    for kind, table in (("forum", forums), ("visit", visits)):
-        rows = conn.execute(
+    for kind, table, owner in (
+        ("forum", forums, forums),
+        ("visit", visits, visits),
+        ("survey", survey_texts, surveys),
+    ):
+        heard = (
             select(table.c.day, demands)
             .join(demands, (demands.c.source_id == table.c.id) & (demands.c.source_kind == kind))
-            .where(table.c.enterprise_code == code, table.c.day >= first, table.c.day <= last)
-        ).all()
-        for r in rows:
+            .where(owner.c.enterprise_code == code, table.c.day >= first, table.c.day <= last)
+        )
+        if owner is not table:
+            heard = heard.join(owner, owner.c.id == survey_texts.c.survey_id)
+        for r in conn.execute(heard).all():
             by_day[r.day].append(r)
     return by_day
 
@@ -64,7 +81,7 @@ def staff_diary(conn, staff: auth.Staff, code: str, first: date, last: date) -> 
     plan = schedule_of(conn, code)
     cal, today = days.calendar(conn), clock.today()
     entries: dict[date, dict] = defaultdict(
-        lambda: {"companion_day": None, "forums": [], "demands": {}, "notes": []}
+        lambda: {"companion_day": None, "forums": [], "surveys": [], "demands": {}, "notes": []}
     )
     if plan is not None:
         found = days.companion_days(plan.weekday, plan.starts_on, first, last, cal)
@@ -84,6 +101,12 @@ def staff_diary(conn, staff: auth.Staff, code: str, first: date, last: date) -> 
         select(forums).where(forums.c.enterprise_code == code, forums.c.day.between(first, last))
     ):
         entries[f.day]["forums"].append({"id": f.id, "topic": f.topic, "participants": f.participants})
+    for sv in conn.execute(
+        select(surveys).where(surveys.c.enterprise_code == code, surveys.c.opened_on.between(first, last))
+    ):
+        entries[sv.opened_on]["surveys"].append(
+            {"id": sv.id, "title": sv.title, "state": survey_state(sv), "closes_on": sv.closes_on}
+        )
     chair = staff.role == "enterprise_chair"
     for day, heard in _heard(conn, code, first, last).items():
         shown = Counter(REFERRED if chair and d.about_chair else d.status for d in heard)

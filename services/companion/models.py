@@ -147,3 +147,70 @@ diary_notes = Table(
     Column("written_at", UTCDateTime(), nullable=False),
     Index("ix_diary_notes_enterprise_day", "enterprise_code", "day"),
 )
+
+# A micro-survey (微调研): its questions, the cross-tables declared with them (the only breakdowns its
+# results ever show), and its period. draft → open → closed; past ``closes_on`` it takes no answer.
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("enterprise_code", String(32), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("intro", Text),
+    Column("questions", JSON, nullable=False),  # [{kind, text, options, required}]
+    Column("tables", JSON, nullable=False),  # [[a, b]]: question numbers crossed in the results
+    Column("closes_on", Date, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("opened_on", Date),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_surveys_enterprise", "enterprise_code"),
+)
+
+# The one-time codes of a survey (printed slips, or one a kiosk issues per session), kept as hashes:
+# each lets one answer in. Nothing links a code to the answer it let in.
+survey_codes = Table(
+    "survey_codes",
+    metadata,
+    Column("survey_id", ID, primary_key=True),
+    Column("code_hash", String(64), primary_key=True),
+    Column("channel", String(8), nullable=False),  # slip or kiosk
+    Column("issued_on", Date, nullable=False),
+    Column("used_on", Date),
+)
+
+# The answers to the choice and scale questions (one row per answer, the day only: no time, no
+# address, no code). A free-text answer is kept apart (survey_texts), so that reading it tells
+# nothing of the same worker's other answers.
+survey_answers = Table(
+    "survey_answers",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("survey_id", ID, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("choices", JSON, nullable=False),  # by question: an option, options, 1–5, or null
+    Index("ix_survey_answers_survey", "survey_id"),
+)
+
+survey_texts = Table(
+    "survey_texts",
+    metadata,
+    Column("id", ID, primary_key=True),  # the source id of the demand the chair makes of it
+    Column("survey_id", ID, nullable=False),
+    Column("question", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_survey_texts_survey", "survey_id"),
+)
+
+# The enterprise's kiosk, enrolled by staff: the hash of the key its browser keeps, and when it last
+# issued a survey code (one per session, a session at most every KIOSK_CODE_SECONDS).
+kiosks = Table(
+    "kiosks",
+    metadata,
+    Column("enterprise_code", String(32), primary_key=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("enrolled_by", String(64), nullable=False),
+    Column("enrolled_at", UTCDateTime(), nullable=False),
+    Column("last_code_at", UTCDateTime()),
+)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.events import Category
 from shared.text import Day, OrgCode, StaffId, clean_text
@@ -174,7 +175,7 @@ class PublicDiaryQuery(BaseModel):
 
 
 class DiaryOut(BaseModel):
-    """Day by day: the companion day and its visit, the forums, the demands heard (by status; to the
+    """Day by day: the companion day and its visit, the forums, the surveys opened, the demands heard (by status; to the
     chair, those about the chair only as referred to the county union) and the chair's notes."""
 
     enterprise: dict
@@ -190,3 +191,133 @@ class PublicDiaryOut(BaseModel):
     enterprise: dict
     fewer_than: int
     weeks: list[dict]
+
+
+Option = clean_text(1, 100)
+
+
+class QuestionIn(BaseModel):
+    """A question: one choice or several among its options, a scale of 1 to 5, or free text."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    kind: Literal["single", "multiple", "scale", "text"]
+    text: clean_text(2, 300)
+    options: Annotated[list[Option], Field(min_length=2, max_length=10)] | None = None
+    required: bool = True
+
+    @model_validator(mode="after")
+    def _options_fit(self):
+        if self.kind in ("single", "multiple") and not self.options:
+            raise ValueError(_("A choice question needs two to ten options."))
+        if self.kind in ("scale", "text") and self.options:
+            raise ValueError(_("Only a choice question has options."))
+        if self.options and len(set(self.options)) != len(self.options):
+            raise ValueError(_("The options must differ."))
+        return self
+
+
+class SurveyIn(BaseModel):
+    """A micro-survey (微调研): a few questions, open until ``closes_on``; ``tables`` declares the
+    cross-tables its results may show (pairs of question numbers, each a required single-choice or
+    scale question), and no other breakdown ever shows."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    enterprise_code: OrgCode
+    title: clean_text(2, 200)
+    intro: clean_text(0, 1000, multiline=True) | None = None
+    questions: Annotated[list[QuestionIn], Field(min_length=1, max_length=20)]
+    tables: Annotated[list[Annotated[list[int], Field(min_length=2, max_length=2)]], Field(max_length=3)] = []
+    closes_on: Annotated[Day, Field(strict=False)]
+
+
+class SurveyQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enterprise: OrgCode | None = None
+
+
+class CodesIn(BaseModel):
+    """How many printed slips to make, each with its own one-time code."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    count: Annotated[int, Field(ge=1, le=500)]
+
+
+class AnswerIn(BaseModel):
+    """One worker's answer: the one-time code, and an answer per question in order (an option's
+    number from 1, a list of them, 1–5, a text, or null for a question left out)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    code: Annotated[str, StringConstraints(min_length=4, max_length=40)]
+    answers: Annotated[list[int | list[int] | str | None], Field(max_length=20)]
+
+
+class SurveyOut(BaseModel):
+    id: str
+    enterprise_code: str
+    title: str
+    intro: str | None
+    questions: list[dict]
+    tables: list[list[int]]
+    closes_on: date
+    state: str  # draft, open or closed
+    opened_on: date | None
+    answers: int | None  # how many answered; under K, null
+    created_by: str
+    created_at: datetime
+
+
+class SurveyList(BaseModel):
+    surveys: list[dict]
+
+
+class PublicSurveyOut(BaseModel):
+    """What a worker needs to answer: the questions, whether it is open, until when."""
+
+    id: str
+    enterprise: dict
+    title: str
+    intro: str | None
+    questions: list[dict]
+    closes_on: date
+    open: bool
+
+
+class CodesOut(BaseModel):
+    """The one-time codes (shown this once: only their hashes are kept) and where to answer."""
+
+    survey_id: str
+    link: str
+    codes: list[str]
+
+
+class Recorded(BaseModel):
+    recorded_on: date  # the day only: no finer time is kept
+
+
+class ResultsOut(BaseModel):
+    """The declared tables: each choice and scale question's counts, and the declared cross-tables;
+    a count under ``fewer_than`` is null, and so is any other that would let one be worked out."""
+
+    survey: dict
+    fewer_than: int
+    answers: int | None
+    questions: list[dict]
+    cross: list[dict]
+
+
+class TextsOut(BaseModel):
+    """The free-text answers, without the same worker's other answers and in no order of arrival;
+    each with what became of the demand made of it, or the ``batch`` to post to intake to make one.
+    None shows before ``fewer_than`` workers answered."""
+
+    survey_id: str
+    fewer_than: int
+    withheld: bool
+    texts: list[dict]
+
+
+class KioskOut(BaseModel):
+    """The kiosk's key (shown this once) and the address that enrols the kiosk's browser with it."""
+
+    enterprise_code: str
+    enrol_url: str

@@ -8,6 +8,7 @@ from services.intake import api, config, pages
 from services.intake.models import outbox, revocations, throttle_counts
 from shared import web
 from shared.bootstrap import Runtime, bootstrap
+from shared.config import REPO_ROOT
 
 RATE_LIMITED = (
     "api.submit_grievance",
@@ -28,7 +29,7 @@ def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
         messages=api.MESSAGES,
         revocations=revocations,
         template_folder="templates",
-        static_folder="static",
+        static_folder=str(REPO_ROOT / "shared" / "static"),  # the pages' style and kiosk.js, companion's too
     )
     app.register_blueprint(api.api)
     app.register_blueprint(pages.pages)

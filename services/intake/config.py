@@ -15,6 +15,9 @@ class Settings(config.Settings):
     rate_limit: str = "120/10 minutes"
     feedback_days: int = 7  # how long after a resolution the worker may answer it
     contact_retention_days: int = 90  # days a named worker's contact is kept after the case is final (PIPL)
+    # companion's address as the kiosk reaches it: the kiosk's link to the union's week (the public
+    # diary, the surveys open now). Empty: no link.
+    companion_url: str = "http://localhost:8005"
 
 
 def load() -> Settings:

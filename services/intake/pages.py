@@ -103,6 +103,7 @@ def _page_context():
         "lang_url": _lang_url,
         "ratings": RATINGS,
         "home": url_for("pages.kiosk", lang=None) if kiosk else url_for("pages.form"),
+        "companion_url": web.runtime().settings.companion_url.rstrip("/"),
     }
 
 
