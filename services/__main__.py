@@ -354,7 +354,7 @@ def up(directory):
         "routing": "log-in /api/v1/auth/token, the ledger /api/v1/cases, directory /api/v1/directory",
         "notify": "notifications",
         "reports": "summary /api/v1/reports/summary (staff)",
-        "companion": "companion days /api/v1/schedules, visits /api/v1/visits (staff)",
+        "companion": "companion days /api/v1/schedules, surveys /api/v1/surveys (staff); kiosk /k/E001, diary /diary/E001",
     }
     click.echo("Xinsheng is up (logs in var/log, stop with `make down`):")
     click.echo(
