@@ -84,6 +84,7 @@ class Xinsheng:
         ports = {s: free_port() for s in SERVICES}
         env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['intake']}"
         env["ROUTING_URL"] = f"http://127.0.0.1:{ports['routing']}"  # companion reads the directory there
+        env["COMPANION_URL"] = f"http://127.0.0.1:{ports['companion']}"  # the slips' link, the kiosks' links
         self.env = env
         self.cli("migrate")
         self.cli("import-directory", str(DEMO_DIRECTORY))

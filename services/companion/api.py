@@ -366,7 +366,7 @@ def make_codes(survey_id: str):
     with unit_of_work(rt.engine, outbox, rt.settings) as uow:
         codes = surveys.slips(uow, g.staff, _survey_id(survey_id), body.count)
         about = surveys.public_view(uow.conn, survey_id) if request.args.get("format") == "html" else None
-    link = f"{rt.settings.public_base_url.rstrip('/')}/s/{survey_id}"
+    link = f"{rt.settings.companion_url.rstrip('/')}/s/{survey_id}"
     if about is not None:
         return render_template("slips.html", survey=about, link=link, codes=codes), 201
     return jsonify(survey_id=survey_id, link=link, codes=codes), 201
@@ -404,7 +404,7 @@ def enrol_kiosk(code: str):
     rt = web.runtime()
     with unit_of_work(rt.engine, outbox, rt.settings) as uow:
         key = surveys.enrol_kiosk(uow, g.staff, code)
-    enrol = f"{rt.settings.public_base_url.rstrip('/')}/k/{code}/enrol?key={key}"
+    enrol = f"{rt.settings.companion_url.rstrip('/')}/k/{code}/enrol?key={key}"
     return jsonify(enterprise_code=code, enrol_url=enrol), 201
 
 

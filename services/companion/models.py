@@ -177,6 +177,9 @@ survey_codes = Table(
     Column("channel", String(8), nullable=False),  # slip or kiosk
     Column("issued_on", Date, nullable=False),
     Column("used_on", Date),
+    # the page's form that used it (a hash of its random key): the same form sent twice (a double
+    # tap) is the one answer, not a refusal; nothing of the worker.
+    Column("form_hash", String(64)),
 )
 
 # The answers to the choice and scale questions (one row per answer, the day only: no time, no

@@ -10,9 +10,12 @@ keeps its key in a cookie of the kiosk's own path, and only then does the kiosk 
 
 from __future__ import annotations
 
+import re
+import secrets
 from urllib.parse import urlencode
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, has_request_context, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -31,6 +34,7 @@ IDLE_SECONDS = 75  # a kiosk page left alone this long goes back to the kiosk's 
 KIOSK_COOKIE = "xs_kiosk"
 _A_YEAR = 366 * 24 * 3600
 _SURVEY_PAGES = ("pages.survey", "pages.kiosk_survey")
+_FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # a survey page's own key: a double tap is one answer
 OUTCOMES = {  # a companion day as the workers read it
     "held": labels.N_("held"),
     "missed": labels.N_("not held"),
@@ -49,6 +53,14 @@ def _lang_url(locale: str) -> str:
     return f"{request.path}?{urlencode({**request.args.to_dict(), 'lang': locale})}"
 
 
+@pages.url_defaults
+def _keep_language(endpoint: str, values: dict) -> None:
+    """A page's links and redirects stay in the language chosen (a kiosk's home says ``lang=None``:
+    left alone, it goes back to the default)."""
+    if has_request_context() and "lang" not in values and request.args.get("lang") in web.LOCALES:
+        values["lang"] = request.args["lang"]
+
+
 @pages.context_processor
 def _page_context():
     code = (request.view_args or {}).get("code")
@@ -56,10 +68,10 @@ def _page_context():
     return {
         "kiosk": kiosk,
         "idle": IDLE_SECONDS,
-        "home": url_for("pages.kiosk", code=kiosk) if kiosk else None,
+        "home": url_for("pages.kiosk", code=kiosk, lang=None) if kiosk else None,
         "lang_url": _lang_url,
         "outcomes": OUTCOMES,
-        "intake_url": web.runtime().settings.intake_url.rstrip("/"),
+        "intake_url": web.runtime().settings.public_base_url.rstrip("/"),
     }
 
 
@@ -125,7 +137,7 @@ def survey(survey_id: str):
 @_page(200, 303, 400, 403, 404, 409, 413, 415, 422, 429)
 def kiosk_survey(code: str, survey_id: str):
     """A survey at the enrolled kiosk: the page brings its own one-time code, one per session."""
-    about = _public(survey_id)
+    about = _public(survey_id, kiosk=code)
     if request.method == "POST":
         _answer(survey_id, about)
         return redirect(url_for("pages.kiosk_thanks", code=code, survey_id=survey_id), 303)
@@ -141,18 +153,24 @@ def kiosk_survey(code: str, survey_id: str):
 @pages.get("/k/<code>/s/<survey_id>/thanks", endpoint="kiosk_thanks")
 @_page(200, 404)
 def thanks(survey_id: str, code: str | None = None):
-    return render_template("thanks.html", survey=_public(survey_id))
+    return render_template("thanks.html", survey=_public(survey_id, kiosk=code))
 
 
-def _public(survey_id: str) -> dict:
+def _public(survey_id: str, kiosk: str | None = None) -> dict:
+    """The survey as workers see it; at a kiosk, only one of the kiosk's own enterprise (else 404)."""
     with web.runtime().engine.connect() as conn:
-        return surveys.public_view(conn, api._survey_id(survey_id))
+        about = surveys.public_view(conn, api._survey_id(survey_id))
+    if kiosk is not None and about["enterprise"]["code"] != kiosk:
+        raise NotFound("not_found", message="no_survey")
+    return about
 
 
 def _form(about: dict, status: int = 200, code: str | None = None, **shown):
     shown.setdefault("errors", {})
     shown.setdefault("values", {})
-    return render_template("survey.html", survey=about, kiosk_code=code, **shown), status
+    typed = shown["values"].get("form_key", "")
+    key = typed if _FORM_KEY.match(typed) else secrets.token_urlsafe(16)
+    return render_template("survey.html", survey=about, kiosk_code=code, form_key=key, **shown), status
 
 
 def _answer(survey_id: str, about: dict) -> None:
@@ -172,9 +190,10 @@ def _answer(survey_id: str, about: dict) -> None:
         body = AnswerIn.model_validate({"code": request.form.get("code", ""), "answers": given})
     except ValidationError as exc:
         raise invalid(exc) from None
+    key = request.form.get("form_key", "")
     rt = web.runtime()
     with unit_of_work(rt.engine, outbox, rt.settings) as uow:
-        surveys.answer(uow, survey_id, body)
+        surveys.answer(uow, survey_id, body, key if _FORM_KEY.match(key) else None)
 
 
 # -- refusals, answered as pages ----------------------------------------------------------------------
@@ -184,9 +203,16 @@ def _answer(survey_id: str, about: dict) -> None:
 def refused(exc: ApiError | DomainError | HTTPException):
     """A refused answer shows the form again with what was chosen and why; anything else, the reason."""
     err = web.error_answer(exc)
-    if request.method == "POST" and request.endpoint in _SURVEY_PAGES and err.status not in (404, 413):
+    used_at_kiosk = request.endpoint == "pages.kiosk_survey" and err.code == "code_unknown_or_used"
+    if (
+        request.method == "POST"
+        and request.endpoint in _SURVEY_PAGES
+        and err.status not in (404, 413)
+        and not used_at_kiosk
+    ):
         try:
-            about = _public((request.view_args or {})["survey_id"])
+            args = request.view_args or {}
+            about = _public(args["survey_id"], kiosk=args.get("code"))
         except DomainError as gone:
             err = web.error_answer(gone)
         else:
@@ -198,7 +224,7 @@ def refused(exc: ApiError | DomainError | HTTPException):
                 about,
                 err.status,
                 code=request.form.get("code") if request.endpoint == "pages.kiosk_survey" else None,
-                message=err.message,
+                message=_("Please see the questions marked in red.") if errors else err.message,
                 errors=errors,
                 values=request.form,
             )

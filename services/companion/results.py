@@ -12,6 +12,8 @@ complementary suppression, until nothing withheld can be worked out from what is
   first question's count, its column with the second's), one withheld figure is never alone, and the
   withheld cells of a line whose total shows add up to ``K`` or more (so a pair summing to 0 or 1
   does not give itself away);
+- a line whose total is withheld shows none of its cells (a shown cell would be a floor under the
+  total, and with the other sums could pin it);
 - and no withheld figure follows from all the sums together: it is not fixed by the linear system
   of every line (an exact rank test over fractions).
 
@@ -51,7 +53,10 @@ def protect(values: dict[Key, int], lines: Sequence[Sequence[Key]], totals: Iter
             if not withheld or len(withheld) == len(line):
                 continue
             total_shows = line[-1] not in hidden
-            if len(withheld) == 1 or (total_shows and sum(values[x] for x in withheld) < k):
+            if not total_shows:
+                hidden.update(line)
+                break
+            if len(withheld) == 1 or sum(values[x] for x in withheld) < k:
                 widen(line)
                 break
         else:

@@ -197,7 +197,8 @@ Option = clean_text(1, 100)
 
 
 class QuestionIn(BaseModel):
-    """A question: one choice or several among its options, a scale of 1 to 5, or free text."""
+    """A question: one choice or several among its options, a scale of 1 to 5, or free text (which a
+    worker may always leave out, whatever ``required`` says)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
     kind: Literal["single", "multiple", "scale", "text"]

@@ -67,7 +67,7 @@ def _check_tables(body: SurveyIn) -> None:
             and body.questions[n - 1].required
             for n in pair
         )
-        if not fits or pair in body.tables[:i]:
+        if not fits or sorted(pair) in [sorted(p) for p in body.tables[:i]]:
             raise Invalid("invalid_fields", fields={f"tables.{i}": "not_a_table"})
 
 
@@ -220,6 +220,8 @@ def enrol_kiosk(uow: Unit, staff: auth.Staff, code: str) -> str:
     """A new key for the enterprise's kiosk (an older one stops working); shown this once."""
     company = enterprise(uow.conn, staff, code)
     _may_act(staff, company, schedule_of(uow.conn, code))
+    if not company.active:
+        raise Conflict("enterprise_inactive")
     key = secrets.token_urlsafe(24)
     upsert(
         uow.conn,
@@ -246,9 +248,11 @@ def kiosk_known(conn, code: str, key: str | None) -> bool:
 def kiosk_code(uow: Unit, code: str, key: str | None, survey_id: str, every: float) -> str:
     """A code for one session at the enrolled kiosk: at most one every ``every`` seconds, so that one
     person at the screen cannot stuff the survey."""
-    row = open_to_public(uow.conn, survey_id)
+    row = public_row(uow.conn, survey_id)
     if row.enterprise_code != code or not kiosk_known(uow.conn, code, key):
         raise NotFound("not_found", message="no_kiosk")
+    if state(row) != "open":
+        raise Conflict("survey_closed")
     now = clock.now()
     claimed = uow.conn.execute(
         update(kiosks)
@@ -329,16 +333,17 @@ def _fits(question: dict, given) -> bool:
     )
 
 
-def answer(uow: Unit, survey_id: str, body: AnswerIn) -> None:
-    """Record one answer and use up its code, in one transaction; or refuse, writing nothing."""
+def answer(uow: Unit, survey_id: str, body: AnswerIn, form: str | None = None) -> None:
+    """Record one answer and use up its code, in one transaction; or refuse, writing nothing. The
+    same page's form sent again with the code it used (``form``: the page's key) is the answer
+    already recorded, not a refusal."""
     row = open_to_public(uow.conn, survey_id)
     questions = row.questions
     if len(body.answers) != len(questions):
         raise Invalid("invalid_fields", fields={"answers": "answer_each"})
+    given_all = [None if isinstance(g, str) and not g.strip() else g for g in body.answers]  # blank: none
     wrong = {}
-    for n, (q, given) in enumerate(zip(questions, body.answers, strict=True), 1):
-        if isinstance(given, str) and not given.strip():
-            given = None
+    for n, (q, given) in enumerate(zip(questions, given_all, strict=True), 1):
         if given is None:
             if q.get("required", True) and q["kind"] != "text":
                 wrong[f"answers.{n - 1}"] = "answer_required"
@@ -347,20 +352,24 @@ def answer(uow: Unit, survey_id: str, body: AnswerIn) -> None:
     if wrong:
         raise Invalid("invalid_fields", fields=wrong)
     today = clock.today()
+    code = survey_codes.c.survey_id == row.id, survey_codes.c.code_hash == digest(normal_code(body.code))
     used = uow.conn.execute(
         update(survey_codes)
-        .where(
-            survey_codes.c.survey_id == row.id,
-            survey_codes.c.code_hash == digest(normal_code(body.code)),
-            survey_codes.c.used_on.is_(None),
-        )
-        .values(used_on=today)
+        .where(*code, survey_codes.c.used_on.is_(None))
+        .values(used_on=today, form_hash=digest(form) if form else None)
     ).rowcount
     if not used:
+        if (
+            form
+            and uow.conn.execute(
+                select(survey_codes.c.code_hash).where(*code, survey_codes.c.form_hash == digest(form))
+            ).first()
+        ):
+            return  # a double tap: the first press recorded the answer
         raise Conflict("code_unknown_or_used")
     choices = [
         None if q["kind"] == "text" else (sorted(g) if isinstance(g, list) else g)
-        for q, g in zip(questions, body.answers, strict=True)
+        for q, g in zip(questions, given_all, strict=True)
     ]
     uow.conn.execute(
         survey_answers.insert(),
@@ -368,8 +377,8 @@ def answer(uow: Unit, survey_id: str, body: AnswerIn) -> None:
     )
     texts = [
         {"id": str(uuid.uuid4()), "survey_id": row.id, "question": n, "day": today, "text": g.strip()}
-        for n, (q, g) in enumerate(zip(questions, body.answers, strict=True), 1)
-        if q["kind"] == "text" and isinstance(g, str) and g.strip()
+        for n, (q, g) in enumerate(zip(questions, given_all, strict=True), 1)
+        if q["kind"] == "text" and isinstance(g, str)
     ]
     if texts:
         uow.conn.execute(survey_texts.insert(), texts)

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=8), nullable=False),
         sa.Column("issued_on", sa.Date(), nullable=False),
         sa.Column("used_on", sa.Date(), nullable=True),
+        sa.Column("form_hash", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("survey_id", "code_hash"),
     )
     op.create_table(
