@@ -375,7 +375,10 @@ def test_the_kiosk_form_records_an_answer_and_its_code_answers_once(companion):
     before = tables(companion)
     again = html(companion.post(kiosk_path, data=FORM | {"code": code}), 409)  # the same code, another page
     # at the kiosk a used code cannot be typed anew: the reason, and the way back to a fresh session
-    assert zh("This code is not one of the survey's, or it has been used already: each code answers once.") in again
+    assert (
+        zh("This code is not one of the survey's, or it has been used already: each code answers once.")
+        in again
+    )
     assert "<form" not in again and 'href="/k/E001"' in again
     assert tables(companion) == before
 
