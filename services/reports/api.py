@@ -1,4 +1,5 @@
-"""reports' HTTP API: the summary of the demands within the caller's scope."""
+"""reports' HTTP API: the summary and the rates of the demands within the caller's scope, and the
+cases behind any number."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 from spectree import Response as Doc
 
+from services.reports import rates as figures
 from services.reports import summary as summaries
 from services.reports.config import SERVICE
-from services.reports.schemas import Period, Summary
+from services.reports.schemas import CasesQuery, Period, RateCases, Rates, RatesQuery, Summary
 from shared import apidoc, auth, web
 from shared.errors import ApiError, ErrorResponse, invalid
 
@@ -42,3 +44,65 @@ def summary():
         )
     with web.runtime().engine.connect() as conn:
         return jsonify(summaries.summary(conn, period.start, period.end, g.staff))
+
+
+_LONGEST = 3 * 366  # days: a period of up to three years
+
+
+def _scope(model):
+    twice = sorted(k for k in request.args if len(request.args.getlist(k)) > 1)
+    if twice:  # which of two values was meant is not for us to guess
+        raise ApiError(
+            422, "invalid_fields", _("Some fields are invalid."), dict.fromkeys(twice, _("Given twice."))
+        )
+    try:
+        q = model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise invalid(exc) from None
+    if q.start > q.end or (q.end - q.start).days > _LONGEST:
+        raise ApiError(
+            422,
+            "invalid_fields",
+            _("Some fields are invalid."),
+            {"end": _("A period of one day to three years, its end not before its start.")},
+        )
+    scope = figures.Scope(q.start, q.end, g.staff, q.county, q.enterprise, q.category, q.channel)
+    return q, scope
+
+
+@api.get("/rates")
+@spec.validate(
+    query=RatesQuery,
+    resp=Doc(HTTP_200=Rates, **{f"HTTP_{s}": ErrorResponse for s in (401, 422)}),
+    tags=["reports"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def rates():
+    """Every rate as numerator and denominator for a period (?start=&end=, China days) and scope
+    (?county=&enterprise=&category=&channel=), optionally per group (?group_by=county|enterprise|
+    category|channel|month), within the caller's scope: a chair never counts the demands about the
+    chair."""
+    q, scope = _scope(RatesQuery)
+    with web.runtime().engine.connect() as conn:
+        return jsonify(figures.rates(conn, scope, q.group_by))
+
+
+@api.get("/rates/<rate>/cases")
+@spec.validate(
+    query=CasesQuery,
+    resp=Doc(HTTP_200=RateCases, **{f"HTTP_{s}": ErrorResponse for s in (401, 404, 422)}),
+    tags=["reports"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def rate_cases(rate: str):
+    """The cases behind one number: ``part=numerator`` or ``denominator`` of a rate, for the same
+    period and filters, within the caller's scope, a page at a time (?page=&per_page=, at most 500)."""
+    if rate not in figures.DRILLS:
+        raise ApiError(404, "not_found", _("No such rate."))
+    q, scope = _scope(CasesQuery)
+    with web.runtime().engine.connect() as conn:
+        return jsonify(figures.cases(conn, scope, rate, q.part, q.page, q.per_page))

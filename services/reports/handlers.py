@@ -6,6 +6,7 @@ import functools
 
 from sqlalchemy import case, or_, update
 
+from services.reports import steps
 from services.reports.models import enterprises, facts, notification_facts, revocations
 from shared import auth, events
 from shared.db import insert_for, upsert
@@ -80,6 +81,9 @@ def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) 
         status="assigned",
         at=at,
     )
+    steps.record(
+        uow, envelope.id, e.grievance_id, "assigned", at, accept_due=e.accept_due, resolve_due=e.resolve_due
+    )
 
 
 # The time a status change also records, besides the status itself.
@@ -89,18 +93,30 @@ _MOMENTS = {"accepted": "accepted_at", "resolved": "resolved_at"}
 def case_status_changed(uow: Unit, envelope: events.Envelope, e: events.CaseStatusChanged) -> None:
     moment = _MOMENTS.get(e.to)
     _fold(uow, e.grievance_id, {moment: e.at} if moment else None, status=e.to, at=e.at)
+    steps.record(uow, envelope.id, e.grievance_id, "status", e.at, to=e.to)
 
 
 def deadline_extended(uow: Unit, envelope: events.Envelope, e: events.CaseDeadlineExtended) -> None:
     _fold(uow, e.grievance_id, dict(resolve_due=e.resolve_due))
+    steps.record(uow, envelope.id, e.grievance_id, "deadlines", e.at, resolve_due=e.resolve_due)
 
 
 def deadlines_changed(uow: Unit, envelope: events.Envelope, e: events.CaseDeadlinesChanged) -> None:
     _fold(uow, e.grievance_id, dict(accept_due=e.accept_due, resolve_due=e.resolve_due))
+    steps.record(
+        uow,
+        envelope.id,
+        e.grievance_id,
+        "deadlines",
+        e.at,
+        accept_due=e.accept_due,
+        resolve_due=e.resolve_due,
+    )
 
 
 def feedback_given(uow: Unit, envelope: events.Envelope, f: events.GrievanceFeedbackGiven) -> None:
     _fold(uow, f.grievance_id, dict(satisfied=f.satisfied, rating=f.rating))  # never the comment
+    steps.record(uow, envelope.id, f.grievance_id, "feedback", envelope.occurred_at, satisfied=f.satisfied)
 
 
 def supervision_raised(uow: Unit, envelope: events.Envelope, e: events.CaseSupervisionRaised) -> None:
@@ -119,6 +135,15 @@ def clock_resumed(uow: Unit, envelope: events.Envelope, e: events.CaseClockResum
         update(facts)
         .where(facts.c.grievance_id == e.grievance_id)
         .values(paused_seconds=facts.c.paused_seconds + e.paused_seconds)
+    )
+    steps.record(
+        uow,
+        envelope.id,
+        e.grievance_id,
+        "deadlines",
+        e.at,
+        resolve_due=e.resolve_due,
+        paused_seconds=e.paused_seconds,
     )
 
 

@@ -1,6 +1,6 @@
 """reports' facts: one row per demand (no description, no contact), enterprises, notifications."""
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, MetaData, String, Table
 
 from shared.db import ID, UTCDateTime, inbox_table, revocations_table
 
@@ -46,8 +46,35 @@ facts = Table(
     # resolve_due above has moved by them already.
     Column("paused_at", UTCDateTime()),
     Column("paused_seconds", Integer, nullable=False, server_default="0"),
+    # What the rates read (rates.py), derived again from the demand's own steps (case_log) at each
+    # event, so the order events come in never changes them.
+    Column("answered_at", UTCDateTime()),  # first accepted, or rejected with its reason
+    Column("answer_due", UTCDateTime()),  # the accept deadline in force then (else the latest)
+    Column("first_resolved_at", UTCDateTime()),
+    Column("first_resolve_due", UTCDateTime()),  # the resolve deadline in force at the first resolution
+    Column("resolve_seconds", Integer),  # assignment to first resolution, paused time excluded
+    Column("final_answer_at", UTCDateTime()),  # the worker's latest answer
+    Column("final_satisfied", Boolean),
+    Column("closed_without_answer", Boolean),  # closed by the window, no answer to its last resolution
     Index("ix_facts_case", "case_id"),
     Index("ix_facts_submitted", "submitted_at"),
+    Index("ix_facts_assigned", "assigned_at"),
+    Index("ix_facts_resolve_due", "resolve_due"),
+    Index("ix_facts_first_resolved", "first_resolved_at"),
+    Index("ix_facts_final_answer", "final_answer_at"),
+)
+
+# Each step of a demand that the rates depend on (the event's id, its kind, when, and the little it
+# carries: a status, a due date, a level, an answer). Never a description, a note or a contact.
+case_log = Table(
+    "case_log",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("grievance_id", ID, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_case_log_grievance", "grievance_id"),
 )
 
 notification_facts = Table(

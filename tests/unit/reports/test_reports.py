@@ -415,7 +415,9 @@ def test_acceptance_resolution_feedback_and_extension_are_recorded(reports):
     apply(
         reports,
         *life(gid, "accepted", "in_progress", "resolved"),
-        events.CaseDeadlineExtended(case_id=f"case-{gid}", grievance_id=gid, resolve_due=later, at=T0),
+        events.CaseDeadlineExtended(
+            case_id=f"case-{gid}", grievance_id=gid, resolve_due=later, at=T0 + timedelta(hours=2)
+        ),
         events.GrievanceFeedbackGiven(grievance_id=gid, satisfied=False, rating=2, comment="还是很吵"),
     )
     row = fact(reports, gid)

@@ -1,0 +1,112 @@
+"""Each demand's steps, and the figures the rates read, derived again from all of them at each event.
+
+Events come in any order and some more than once (the inbox keeps each once). A figure such as "the
+first resolution was on time" depends on which deadline was in force at that moment, and "closed
+without an answer" on whether an answer came after the last resolution: no single event can fold
+those. So each step is kept (``case_log``: its kind, when, and the little it carries) and the
+demand's figures are computed from its whole list, sorted by when they happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from services.reports.models import case_log, facts
+from shared.db import insert_ignore
+from shared.uow import Unit
+
+# The order of steps that happened at the same moment: assigned, then its deadlines, then a status.
+_RANK = {"assigned": 0, "deadlines": 1, "status": 2, "feedback": 3}
+ANSWERED = ("accepted", "rejected")  # a reasoned rejection is an answer too
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # assigned, deadlines, status or feedback
+    at: datetime
+    data: dict[str, Any]
+
+
+def record(uow: Unit, event_id: str, grievance_id: str, kind: str, at: datetime, **data: Any) -> None:
+    """Keep one step of the demand (dates as ISO text) and derive its figures again."""
+    kept = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+    insert_ignore(
+        uow.conn,
+        case_log,
+        {"event_id": event_id, "grievance_id": grievance_id, "kind": kind, "at": at, "data": kept},
+    )
+    rows = uow.conn.execute(
+        select(case_log.c.kind, case_log.c.at, case_log.c.data).where(case_log.c.grievance_id == grievance_id)
+    ).all()
+    figures = derive([Step(r.kind, r.at, r.data) for r in rows])
+    uow.conn.execute(update(facts).where(facts.c.grievance_id == grievance_id).values(**figures))
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _in_force(dues: list[tuple[datetime, datetime]], moment: datetime | None) -> datetime | None:
+    """The deadline set last at or before ``moment`` (the latest, without a moment)."""
+    if not dues:
+        return None
+    if moment is None:
+        return dues[-1][1]
+    before = [due for at, due in dues if at <= moment]
+    return before[-1] if before else dues[0][1]
+
+
+def derive(steps: list[Step]) -> dict[str, Any]:
+    """The demand's figures from its steps, whatever order they were recorded in."""
+    steps = sorted(steps, key=lambda s: (s.at, _RANK[s.kind]))
+    assigned_at = None
+    accept_dues: list[tuple[datetime, datetime]] = []
+    resolve_dues: list[tuple[datetime, datetime]] = []
+    paused: list[tuple[datetime, int]] = []
+    statuses: list[tuple[datetime, str]] = []
+    answers: list[tuple[datetime, bool]] = []
+    for s in steps:
+        d = s.data
+        if s.kind == "assigned" and assigned_at is None:
+            assigned_at = s.at
+        if s.kind in ("assigned", "deadlines"):
+            if d.get("accept_due"):
+                accept_dues.append((s.at, _when(d["accept_due"])))
+            if d.get("resolve_due"):
+                resolve_dues.append((s.at, _when(d["resolve_due"])))
+            if d.get("paused_seconds"):
+                paused.append((s.at, d["paused_seconds"]))
+        elif s.kind == "status":
+            statuses.append((s.at, d["to"]))
+        elif s.kind == "feedback":
+            answers.append((s.at, d["satisfied"]))
+    answered_at = next((at for at, to in statuses if to in ANSWERED), None)
+    first_resolved = next((at for at, to in statuses if to == "resolved"), None)
+    last_resolved = next((at for at, to in reversed(statuses) if to == "resolved"), None)
+    final = statuses[-1][1] if statuses else None
+    resolve_seconds = None
+    if first_resolved is not None and assigned_at is not None:
+        stopped = sum(n for at, n in paused if at <= first_resolved)
+        resolve_seconds = max(0, int((first_resolved - assigned_at).total_seconds()) - stopped)
+    latest = {  # the deadlines set last in time, whatever order they arrived in
+        name: _in_force(dues, None)
+        for name, dues in (("accept_due", accept_dues), ("resolve_due", resolve_dues))
+        if dues
+    }
+    return {
+        **latest,
+        "answered_at": answered_at,
+        "answer_due": _in_force(accept_dues, answered_at),
+        "first_resolved_at": first_resolved,
+        "first_resolve_due": _in_force(resolve_dues, first_resolved) if first_resolved else None,
+        "resolve_seconds": resolve_seconds,
+        "final_answer_at": answers[-1][0] if answers else None,
+        "final_satisfied": answers[-1][1] if answers else None,
+        "closed_without_answer": None
+        if final is None
+        else final == "closed" and not any(at >= last_resolved for at, _ in answers if last_resolved),
+    }
