@@ -70,10 +70,12 @@ def grievance_submitted(uow: Unit, envelope: events.Envelope, g: events.Grievanc
 
 def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) -> None:
     who = dict(case_id=e.case_id, assignee_role=e.assignee.role, assignee_org=e.assignee.org_code)
-    if e.reassigned:  # passed on: the status and the dates stay
-        _fold(uow, e.grievance_id, who)
-        return
     at = e.assigned_at or envelope.occurred_at
+    holder = dict(case_id=e.case_id, role=e.assignee.role, org=e.assignee.org_code)
+    if e.reassigned:  # passed on: the status and the dates stay; the latest holder in time counts
+        _fold(uow, e.grievance_id, who)
+        steps.record(uow, envelope.id, e.grievance_id, "assigned", at, reassigned=True, **holder)
+        return
     _fold(
         uow,
         e.grievance_id,
@@ -82,7 +84,14 @@ def case_assigned(uow: Unit, envelope: events.Envelope, e: events.CaseAssigned) 
         at=at,
     )
     steps.record(
-        uow, envelope.id, e.grievance_id, "assigned", at, accept_due=e.accept_due, resolve_due=e.resolve_due
+        uow,
+        envelope.id,
+        e.grievance_id,
+        "assigned",
+        at,
+        accept_due=e.accept_due,
+        resolve_due=e.resolve_due,
+        **holder,
     )
 
 
@@ -116,7 +125,15 @@ def deadlines_changed(uow: Unit, envelope: events.Envelope, e: events.CaseDeadli
 
 def feedback_given(uow: Unit, envelope: events.Envelope, f: events.GrievanceFeedbackGiven) -> None:
     _fold(uow, f.grievance_id, dict(satisfied=f.satisfied, rating=f.rating))  # never the comment
-    steps.record(uow, envelope.id, f.grievance_id, "feedback", envelope.occurred_at, satisfied=f.satisfied)
+    steps.record(
+        uow,
+        envelope.id,
+        f.grievance_id,
+        "feedback",
+        envelope.occurred_at,
+        satisfied=f.satisfied,
+        rating=f.rating,
+    )
 
 
 def supervision_raised(uow: Unit, envelope: events.Envelope, e: events.CaseSupervisionRaised) -> None:
@@ -125,6 +142,7 @@ def supervision_raised(uow: Unit, envelope: events.Envelope, e: events.CaseSuper
 
 def clock_paused(uow: Unit, envelope: events.Envelope, e: events.CaseClockPaused) -> None:
     _fold(uow, e.grievance_id, dict(paused_at=e.at))
+    steps.record(uow, envelope.id, e.grievance_id, "paused", e.at)
 
 
 def clock_resumed(uow: Unit, envelope: events.Envelope, e: events.CaseClockResumed) -> None:

@@ -10,7 +10,7 @@ demand's figures are computed from its whole list, sorted by when they happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,13 +20,13 @@ from shared.db import insert_ignore
 from shared.uow import Unit
 
 # The order of steps that happened at the same moment: assigned, then its deadlines, then a status.
-_RANK = {"assigned": 0, "deadlines": 1, "status": 2, "feedback": 3}
+_RANK = {"assigned": 0, "deadlines": 1, "paused": 2, "status": 3, "feedback": 4}
 ANSWERED = ("accepted", "rejected")  # a reasoned rejection is an answer too
 
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # assigned, deadlines, status or feedback
+    kind: str  # assigned (or passed on), deadlines, paused, status or feedback
     at: datetime
     data: dict[str, Any]
 
@@ -64,49 +64,88 @@ def derive(steps: list[Step]) -> dict[str, Any]:
     """The demand's figures from its steps, whatever order they were recorded in."""
     steps = sorted(steps, key=lambda s: (s.at, _RANK[s.kind]))
     assigned_at = None
+    holder: dict[str, Any] = {}
     accept_dues: list[tuple[datetime, datetime]] = []
     resolve_dues: list[tuple[datetime, datetime]] = []
-    paused: list[tuple[datetime, int]] = []
+    resumed: list[tuple[datetime, int]] = []
+    pauses: list[datetime] = []
     statuses: list[tuple[datetime, str]] = []
-    answers: list[tuple[datetime, bool]] = []
+    answers: list[tuple[datetime, bool, int | None]] = []
     for s in steps:
         d = s.data
-        if s.kind == "assigned" and assigned_at is None:
-            assigned_at = s.at
+        if s.kind == "assigned":
+            holder = {
+                "assignee_role": d.get("role"),
+                "assignee_org": d.get("org"),
+                "case_id": d.get("case_id"),
+            }
+            if d.get("reassigned"):  # passed on: the status and the dates stay
+                continue
+            assigned_at = assigned_at or s.at
         if s.kind in ("assigned", "deadlines"):
             if d.get("accept_due"):
                 accept_dues.append((s.at, _when(d["accept_due"])))
             if d.get("resolve_due"):
                 resolve_dues.append((s.at, _when(d["resolve_due"])))
             if d.get("paused_seconds"):
-                paused.append((s.at, d["paused_seconds"]))
+                resumed.append((s.at, d["paused_seconds"]))
+        elif s.kind == "paused":
+            pauses.append(s.at)
         elif s.kind == "status":
             statuses.append((s.at, d["to"]))
         elif s.kind == "feedback":
-            answers.append((s.at, d["satisfied"]))
+            answers.append((s.at, d["satisfied"], d.get("rating")))
     answered_at = next((at for at, to in statuses if to in ANSWERED), None)
     first_resolved = next((at for at, to in statuses if to == "resolved"), None)
     last_resolved = next((at for at, to in reversed(statuses) if to == "resolved"), None)
     final = statuses[-1][1] if statuses else None
-    resolve_seconds = None
-    if first_resolved is not None and assigned_at is not None:
-        stopped = sum(n for at, n in paused if at <= first_resolved)
-        resolve_seconds = max(0, int((first_resolved - assigned_at).total_seconds()) - stopped)
+
+    def open_pause(moment: datetime, ends: list[datetime]) -> datetime | None:
+        """The start of a pause still running at ``moment``: none of ``ends`` came after it."""
+        started = [p for p in pauses if p <= moment]
+        if not started or any(started[-1] < at <= moment for at in ends):
+            return None
+        return started[-1]
+
+    resumes = [at for at, _ in resumed]
+
+    resolve_seconds, first_due = None, None
+    if first_resolved is not None:
+        running = open_pause(first_resolved, resumes)  # a resolution ends a pause: its time counts as paused
+        still = (first_resolved - running).total_seconds() if running else 0
+        first_due = _in_force(resolve_dues, first_resolved)
+        if first_due is not None and still:
+            first_due += timedelta(seconds=still)
+        if assigned_at is not None:
+            stopped = sum(n for at, n in resumed if at <= first_resolved) + still
+            resolve_seconds = max(0, int((first_resolved - assigned_at).total_seconds() - stopped))
     latest = {  # the deadlines set last in time, whatever order they arrived in
         name: _in_force(dues, None)
         for name, dues in (("accept_due", accept_dues), ("resolve_due", resolve_dues))
         if dues
     }
+    moments: dict[str, Any] = {}  # what the summary shows, the same whatever order events came in
+    if statuses:
+        moments["accepted_at"] = next((at for at, to in statuses if to == "accepted"), None)
+        moments["resolved_at"] = last_resolved
+    if pauses:  # still paused: no resume, no resolution since
+        moments["paused_at"] = open_pause(
+            steps[-1].at, resumes + [at for at, to in statuses if to == "resolved"]
+        )
+    if answers:
+        moments.update(satisfied=answers[-1][1], rating=answers[-1][2])
     return {
+        **holder,
         **latest,
+        **moments,
         "answered_at": answered_at,
         "answer_due": _in_force(accept_dues, answered_at),
         "first_resolved_at": first_resolved,
-        "first_resolve_due": _in_force(resolve_dues, first_resolved) if first_resolved else None,
+        "first_resolve_due": first_due,
         "resolve_seconds": resolve_seconds,
         "final_answer_at": answers[-1][0] if answers else None,
         "final_satisfied": answers[-1][1] if answers else None,
         "closed_without_answer": None
         if final is None
-        else final == "closed" and not any(at >= last_resolved for at, _ in answers if last_resolved),
+        else final == "closed" and not any(at >= last_resolved for at, *_ in answers if last_resolved),
     }

@@ -11,7 +11,15 @@ import pytest
 
 from shared import events
 from tests.support.events import deliver, handle
-from tests.unit.reports.test_reports import Client, assigned, changed, seed_enterprises, submitted, token
+from tests.unit.reports.test_reports import (
+    Client,
+    assigned,
+    changed,
+    fact,
+    seed_enterprises,
+    submitted,
+    token,
+)
 
 T0 = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in China
 DAY = timedelta(days=1)
@@ -317,3 +325,41 @@ def test_the_rates_are_for_staff(client, headers):
         ).status_code
         == 401
     )
+
+
+def paused(gid: str, at: datetime) -> events.CaseClockPaused:
+    return events.CaseClockPaused(
+        case_id=f"case-{gid}", grievance_id=gid, reason="等待社保局回复", resume_by=at + 30 * DAY, at=at
+    )
+
+
+def test_a_pause_the_resolution_ended_counts_as_paused(client):
+    """Resolving a paused case ends the pause without a resume: its time still moves the deadline and
+    stays out of the days to resolve."""
+    gid = new_id()
+    due = T0 + 15 * DAY
+    apply(client.rt, path(gid, "accepted", paused(gid, T0 + 10 * DAY), ("resolved", due + 3 * DAY)))
+    got = rates(client)["rates"]
+    assert pair(got["on_time_resolution"]) == (1, 1)  # 8 days paused, 3 days past the first due date
+    assert got["days_to_resolve"]["median"] == 10.0  # 18 days, less the 8 paused
+
+
+def test_the_latest_answer_and_holder_win_whatever_order_they_came_in(client):
+    gid = new_id()
+    done = T0 + 3 * DAY
+    steps = path(gid, "accepted", ("resolved", done), ("reopened", done + DAY), ("resolved", done + 2 * DAY))
+    passed_on = assigned(gid, T0 + DAY).model_copy(
+        update={
+            "reassigned": True,
+            "assignee": events.Assignee(id="c02-officer", name="李明", role="county_officer", org_code="C02"),
+        }
+    )
+    apply(
+        client.rt,
+        [feedback(gid, True, done + 3 * DAY), *reversed(steps), passed_on, feedback(gid, False, done + DAY)],
+    )
+    row = fact(client.rt, gid)
+    assert (row.satisfied, row.final_satisfied, row.assignee_org) == (True, True, "C02")
+    assert row.resolved_at == done + 2 * DAY and row.status == "resolved"
+    county = token(client.rt, "c02-officer", "county_officer", "C02")
+    assert rates(client, headers=county)["rates"]["received"]["count"] == 1  # routed to C02's officer
