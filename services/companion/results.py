@@ -100,6 +100,11 @@ def _determined(values: dict[Key, int], lines: Sequence[Sequence[Key]], hidden: 
     return None
 
 
+def _cell(a: int, b: int, oa: int, ob: int) -> tuple:
+    """A cross-table's cell, the same figure whichever way round the pair was declared."""
+    return (a, b, oa, ob) if a < b else (b, a, ob, oa)
+
+
 def options_of(question: dict) -> list:
     return list(SCALE) if question["kind"] == "scale" else list(range(1, len(question["options"]) + 1))
 
@@ -124,10 +129,10 @@ def tables(questions: list[dict], crossed: list[list[int]], answers: list[list],
         qa, qb = questions[a - 1], questions[b - 1]
         for oa in options_of(qa):
             for ob in options_of(qb):
-                values[(a, b, oa, ob)] = sum(1 for x in answers if x[a - 1] == oa and x[b - 1] == ob)
-            lines.append([*((a, b, oa, ob) for ob in options_of(qb)), (a, oa)])
+                values[_cell(a, b, oa, ob)] = sum(1 for x in answers if x[a - 1] == oa and x[b - 1] == ob)
+            lines.append([*(_cell(a, b, oa, ob) for ob in options_of(qb)), (a, oa)])
         for ob in options_of(qb):
-            lines.append([*((a, b, oa, ob) for oa in options_of(qa)), (b, ob)])
+            lines.append([*(_cell(a, b, oa, ob) for oa in options_of(qa)), (b, ob)])
     hidden = protect(values, lines, totals, k)
 
     def shown(key: Key) -> int | None:
@@ -163,7 +168,7 @@ def tables(questions: list[dict], crossed: list[list[int]], answers: list[list],
             "rows": options_of(questions[a - 1]),
             "columns": options_of(questions[b - 1]),
             "cells": [
-                [shown((a, b, oa, ob)) for ob in options_of(questions[b - 1])]
+                [shown(_cell(a, b, oa, ob)) for ob in options_of(questions[b - 1])]
                 for oa in options_of(questions[a - 1])
             ],
         }
