@@ -2,17 +2,21 @@
 six workers answer with the codes of printed slips, the results show only counts of five and more,
 and one free-text answer becomes a demand in the ledger by the one path (intake → outbox → routing →
 companion), its tracking code and status shown back beside the text. Nothing a worker wrote, no code
-and no kiosk key is left in any service's log."""
+and no kiosk key is left in any service's log. And one survey answered at the enrolled kiosk, in
+Debian's Chromium at the kiosk's size, against the same processes."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 from harness.system import Xinsheng
 from shared import clock
@@ -36,12 +40,45 @@ GIVEN = [
     [1, 4, [1, 4], "车间夏天太热，没有降温饮料。"],
 ]
 POSTED = GIVEN[0][3]  # the text the chair makes a demand of
+CHROMIUM = "/usr/bin/chromium"  # Debian's (Playwright's own browser download cannot work here)
+KIOSK_PORTRAIT = {"width": 1080, "height": 1920}
+KIOSK_CODE_SECONDS = 5  # a kiosk's session at most this often: short, for the test to see it pass
+TYPED_AT_KIOSK = "夜班下班后没有班车，走夜路回宿舍不安全。"
 
 
 @pytest.fixture(scope="module")
 def xs(tmp_path_factory):
-    with Xinsheng(tmp_path_factory.mktemp("surveys")) as system:
+    env = {"KIOSK_CODE_SECONDS": str(KIOSK_CODE_SECONDS)}
+    with Xinsheng(tmp_path_factory.mktemp("surveys"), env=env) as system:
         yield system
+
+
+@pytest.fixture
+def kiosk_screen():
+    """A page of Debian's Chromium at the kiosk's size (portrait 1080×1920), in a fresh context;
+    the context and the browser closed afterwards, whatever the test did."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test-deps` (or apt-get install chromium fonts-wqy-microhei)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        pytest.fail(f"Playwright is missing from the venv: {exc}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport=KIOSK_PORTRAIT, locale="zh-CN")
+            try:
+                context.set_default_timeout(10_000)
+                page = context.new_page()
+                page.errors = []  # what the page's scripts threw (kiosk.js runs on every kiosk page)
+                page.on("pageerror", lambda error: page.errors.append(str(error)))
+                yield page
+            finally:
+                context.close()
+        finally:
+            browser.close()
 
 
 def define_and_open(xs: Xinsheng, chair: dict) -> str:
@@ -179,6 +216,110 @@ def test_the_slips_and_the_kiosk_lead_to_companion(xs):
     companion = xs.system.url("companion")
     assert made["link"] == f"{companion}/s/{survey_id}"
     assert kiosk["enrol_url"].startswith(f"{companion}/k/E001/enrol?key=")
+
+
+@pytest.mark.browser
+def test_a_survey_answered_at_the_kiosk_page(xs, kiosk_screen):
+    """The chair opens a survey and enrols E001's kiosk; on the kiosk's screen (Chromium, 1080×1920) a
+    worker goes from companion's kiosk page to intake's and back, answers every question with the code
+    the page brings, and is thanked; companion has one answer and one kiosk code used. The next session
+    within KIOSK_CODE_SECONDS is refused (429); after it, the kiosk gives a code again."""
+    chair = xs.staff("e001-chair", "enterprise_chair", "E001")
+    companion, intake = xs.system.url("companion"), xs.system.url("intake")
+    survey_id = define_and_open(xs, chair)
+    status, kiosk = xs.post_json("companion", "/api/v1/kiosks/E001", {}, **chair)
+    assert status == 201, kiosk
+    assert kiosk["enrol_url"].startswith(f"{companion}/k/E001/enrol?key="), kiosk["enrol_url"]
+    home = f"{companion}/k/E001"
+    # Earlier tests here opened surveys of the same title at E001: this one's button, by its address.
+    button = f'ul.surveys a.button[href="/k/E001/s/{survey_id}"]'
+    page = kiosk_screen
+
+    # Staff open the enrolment address on the kiosk's screen: it lands on the kiosk's first page.
+    page.goto(kiosk["enrol_url"])
+    page.wait_for_url(home)
+    assert page.get_attribute("html", "class") == "kiosk"
+    assert page.inner_text(button) == "食堂与班车微调研"
+
+    # 提新诉求: the link to intake's kiosk of the same enterprise, and intake's link back.
+    assert page.get_attribute("#new-demand", "href") == f"{intake}/k/E001"
+    assert page.inner_text("#new-demand") == "提新诉求"
+    page.click("#new-demand")
+    page.wait_for_url(f"{intake}/k/E001")
+    assert page.get_attribute("html", "class") == "kiosk"
+    assert page.locator("form.kiosk-form").count() == 1
+    assert page.get_attribute("#union-week", "href") == home
+    page.click("#union-week")
+    page.wait_for_url(home)
+    assert page.get_attribute("html", "class") == "kiosk"
+
+    # The survey: the page brings its own one-time code; every question answered by tapping.
+    started = time.monotonic()  # the kiosk's code is issued after this
+    page.click(button)
+    page.wait_for_url(f"{home}/s/{survey_id}")
+    issued = time.monotonic()  # ... and before this
+    assert page.get_attribute("html", "class") == "kiosk"
+    assert page.locator("#code").count() == 0  # nothing to type
+    assert len(page.input_value("form.survey-form input[name=code]")) == 11
+    page.click("#q1-2 + label")  # 夜班
+    page.click("#q2-4 + label")
+    page.click("#q3_1 + label")  # 食堂
+    page.click("#q3_3 + label")  # 班车
+    page.fill("#q4 textarea", TYPED_AT_KIOSK)
+    with page.expect_navigation() as sent:
+        page.click("form.survey-form button[type=submit]")
+    assert sent.value.status == 200
+    page.wait_for_selector("#thanks")
+    assert page.url == f"{home}/s/{survey_id}/thanks"
+
+    # What companion stored: one answer (the text kept apart), one kiosk code, used today.
+    engine = xs.database("companion")
+    try:
+        with engine.connect() as conn:
+            given = conn.execute(
+                sa.text("SELECT choices FROM survey_answers WHERE survey_id = :s"), {"s": survey_id}
+            ).all()
+            typed = conn.execute(
+                sa.text("SELECT question, text FROM survey_texts WHERE survey_id = :s"), {"s": survey_id}
+            ).all()
+            codes = conn.execute(
+                sa.text("SELECT channel, used_on FROM survey_codes WHERE survey_id = :s"), {"s": survey_id}
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in given] == [([2, 4, [1, 3], None],)]
+    assert [tuple(r) for r in typed] == [(4, TYPED_AT_KIOSK)]
+    assert [tuple(r) for r in codes] == [("kiosk", clock.today())]
+
+    # The next worker at once: refused, a session at most every KIOSK_CODE_SECONDS.
+    page.click("main a.button.secondary")  # 清除 / Clear now
+    page.wait_for_url(home)
+    with page.expect_navigation() as busy:
+        page.click(button)
+    elapsed = time.monotonic() - started
+    assert elapsed < KIOSK_CODE_SECONDS, f"too slow to see the refusal: {elapsed:.1f} s"
+    assert busy.value.status == 429, busy.value.status
+    assert busy.value.headers.get("retry-after") == str(KIOSK_CODE_SECONDS)
+    assert page.locator("form.survey-form").count() == 0
+    # After the window, the kiosk gives the next session its code.
+    time.sleep(max(0.0, issued + KIOSK_CODE_SECONDS + 0.5 - time.monotonic()))
+    page.goto(home)
+    with page.expect_navigation() as later:
+        page.click(button)
+    assert later.value.status == 200
+    page.wait_for_selector("form.survey-form")
+    assert page.errors == []
+
+    engine = xs.database("companion")
+    try:
+        with engine.connect() as conn:
+            channels = conn.execute(
+                sa.text("SELECT channel, used_on IS NOT NULL FROM survey_codes WHERE survey_id = :s"),
+                {"s": survey_id},
+            ).all()
+    finally:
+        engine.dispose()
+    assert sorted(tuple(r) for r in channels) == [("kiosk", False), ("kiosk", True)]
 
 
 def fetch(url: str) -> tuple[int, str]:
