@@ -3,15 +3,16 @@ cases behind any number."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request, send_file, stream_with_context
 from flask_babel import gettext as _
 from pydantic import ValidationError
 from spectree import Response as Doc
 
+from services.reports import export
 from services.reports import rates as figures
 from services.reports import summary as summaries
 from services.reports.config import SERVICE
-from services.reports.schemas import CasesQuery, Period, RateCases, Rates, RatesQuery, Summary
+from services.reports.schemas import CasesQuery, LedgerQuery, Period, RateCases, Rates, RatesQuery, Summary
 from shared import apidoc, auth, web
 from shared.errors import ApiError, ErrorResponse, invalid
 
@@ -106,3 +107,48 @@ def rate_cases(rate: str):
     q, scope = _scope(CasesQuery)
     with web.runtime().engine.connect() as conn:
         return jsonify(figures.cases(conn, scope, rate, q.part, q.page, q.per_page))
+
+
+def _ledger_name(q, suffix: str) -> str:
+    return f"ledger-{q.start.isoformat()}-{q.end.isoformat()}.{suffix}"
+
+
+_LEDGER_ERRORS = {f"HTTP_{s}": ErrorResponse for s in (401, 422)}
+
+
+@api.get("/ledger.csv")
+@apidoc.streamed(
+    spec,
+    query=LedgerQuery,
+    resp=apidoc.Pages("text/csv", 200, **_LEDGER_ERRORS),
+    tags=["reports"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def ledger_csv():
+    """The ledger as CSV: one row per demand submitted in the period (?start=&end=, the same filters
+    as the rates), within the caller's scope, headers in the caller's language; never a description
+    nor a contact (reports holds neither). Streamed."""
+    q, scope = _scope(LedgerQuery)
+    chunks = export.csv_chunks(web.runtime().engine, scope)
+    answer = Response(stream_with_context(chunks), mimetype="text/csv")
+    answer.headers["Content-Disposition"] = f'attachment; filename="{_ledger_name(q, "csv")}"'
+    return answer
+
+
+@api.get("/ledger.xlsx")
+@apidoc.streamed(
+    spec,
+    query=LedgerQuery,
+    resp=apidoc.Pages(export.XLSX, 200, **_LEDGER_ERRORS),
+    tags=["reports"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def ledger_xlsx():
+    """The ledger as an Excel workbook: the same rows and columns as the CSV."""
+    q, scope = _scope(LedgerQuery)
+    made = export.xlsx_file(web.runtime().engine, scope)
+    return send_file(made, mimetype=export.XLSX, as_attachment=True, download_name=_ledger_name(q, "xlsx"))

@@ -40,6 +40,14 @@ class RatesQuery(BaseModel):
     group_by: Literal["county", "enterprise", "category", "channel", "month"] | None = None
 
 
+class LedgerQuery(RatesQuery):
+    """The demands submitted in a period, with the same filters (no grouping); the headers in the
+    caller's language (Accept-Language, or ``lang``)."""
+
+    group_by: None = None
+    lang: Literal["zh", "en"] | None = None
+
+
 class CasesQuery(RatesQuery):
     """The same, and which part of the rate, a page at a time (no grouping)."""
 

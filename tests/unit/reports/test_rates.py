@@ -12,11 +12,9 @@ import pytest
 from shared import events
 from tests.support.events import deliver, handle
 from tests.unit.reports.test_reports import (
-    Client,
     assigned,
     changed,
     fact,
-    seed_enterprises,
     submitted,
     token,
 )
@@ -76,13 +74,6 @@ def apply(rt, items) -> None:
             handle(rt, *item)
         else:
             deliver(rt, item)
-
-
-@pytest.fixture
-def client(sqlite_runtime):
-    rt = sqlite_runtime("reports")
-    seed_enterprises(rt)
-    return Client(rt)
 
 
 def rates(client, query: str = PERIOD, headers=None) -> dict:
