@@ -1,4 +1,5 @@
-"""reports' web app: the summary, and /metrics read from the same facts."""
+"""reports' web app: the summary, the rates and the exports, and /metrics read from the same facts
+(the rates per county as the worker last computed them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
 from services.reports import api, config
-from services.reports.models import facts, revocations
+from services.reports.models import county_rates, facts, revocations
 from shared import web
 from shared.bootstrap import Runtime, bootstrap
 
@@ -39,10 +40,46 @@ class FactsCollector:
         yield cases
 
 
+class CountyRatesCollector:
+    """The rates per county over the last 30 days, as the worker last computed them: the numerator
+    and the denominator as two series (no enterprise label: the set of series stays small)."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+
+    def collect(self):
+        labels = ["county", "rate"]
+        numerator = GaugeMetricFamily(
+            "xinsheng_rate_numerator", "A rate's numerator per county, last 30 days.", labels=labels
+        )
+        denominator = GaugeMetricFamily(
+            "xinsheng_rate_denominator", "A rate's denominator per county, last 30 days.", labels=labels
+        )
+        computed = GaugeMetricFamily(
+            "xinsheng_rates_computed_timestamp_seconds", "When the worker last computed the rates per county."
+        )
+        with self.rt.engine.connect() as conn:
+            rows = conn.execute(
+                select(county_rates).order_by(county_rates.c.county_code, county_rates.c.rate)
+            ).all()
+        for r in rows:
+            numerator.add_metric([r.county_code, r.rate], r.numerator)
+            denominator.add_metric([r.county_code, r.rate], r.denominator)
+        if rows:
+            computed.add_metric([], max(r.computed_at for r in rows).timestamp())
+        yield numerator
+        yield denominator
+        yield computed
+
+
 def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
     rt = rt or bootstrap(config.load())
     app = web.create_app(
-        rt, import_name=__name__, spec=api.spec, collectors=[FactsCollector(rt)], revocations=revocations
+        rt,
+        import_name=__name__,
+        spec=api.spec,
+        collectors=[FactsCollector(rt), CountyRatesCollector(rt)],
+        revocations=revocations,
     )
     app.register_blueprint(api.api)
     return app

@@ -1,4 +1,4 @@
-"""reports' settings: the common ones (reports has none of its own yet)."""
+"""reports' settings: the common ones and how often the rates for operators are computed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ SERVICE = "reports"
 
 class Settings(config.Settings):
     service: str = SERVICE
+    rates_every_seconds: float = 300.0  # how often the worker computes the rates per county for /metrics
 
 
 def load() -> Settings:

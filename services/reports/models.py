@@ -64,6 +64,18 @@ facts = Table(
     Index("ix_facts_final_answer", "final_answer_at"),
 )
 
+# The rates per county over the last 30 days, computed on a schedule by the worker (not at each
+# scrape) and exposed on /metrics as numerator and denominator series.
+county_rates = Table(
+    "county_rates",
+    metadata,
+    Column("county_code", String(32), primary_key=True),
+    Column("rate", String(32), primary_key=True),
+    Column("numerator", Integer, nullable=False),
+    Column("denominator", Integer, nullable=False),
+    Column("computed_at", UTCDateTime(), nullable=False),
+)
+
 # Each step of a demand that the rates depend on (the event's id, its kind, when, and the little it
 # carries: a status, a due date, a level, an answer). Never a description, a note or a contact.
 case_log = Table(

@@ -26,7 +26,7 @@ from statistics import quantiles
 
 from sqlalchemy import and_, case, func, literal, or_, select
 
-from services.reports.models import enterprises, facts
+from services.reports.models import county_rates, enterprises, facts
 from services.reports.summary import in_scope
 from shared import auth, clock
 from shared.i18n import translate
@@ -386,3 +386,32 @@ def cases(conn, scope: Scope, rate: str, part: str, page: int, per_page: int) ->
         "per_page": per_page,
         "cases": [dict(r._mapping) for r in rows],
     }
+
+
+# -- the rates per county, for operators ------------------------------------------------------------
+WINDOW_DAYS = 30
+FRACTIONS = tuple(RATES)  # the rates with a numerator and a denominator
+
+
+def refresh_counties(engine) -> int:
+    """Compute every rate per county over the last 30 China days and keep them for /metrics (the web
+    reads them at each scrape); how many counties."""
+    today = clock.today()
+    scope = Scope(today - timedelta(days=WINDOW_DAYS - 1), today, None)
+    now = clock.now()
+    with engine.begin() as conn:
+        per = _figures(conn, scope, "county")
+        conn.execute(county_rates.delete())
+        kept = [
+            {"county_code": county, "rate": name, "computed_at": now, **_parts(figures[name])}
+            for county, figures in per.items()
+            if county is not None
+            for name in FRACTIONS
+        ]
+        if kept:
+            conn.execute(county_rates.insert(), kept)
+    return len(per)
+
+
+def _parts(figure: dict) -> dict:
+    return {"numerator": figure["numerator"], "denominator": figure["denominator"]}

@@ -32,6 +32,7 @@ TESTED_ALERTS = {
     "XinshengNotificationsFailing",
     "XinshengNotifyCircuitOpen",
     "XinshengClockOffset",
+    "XinshengCountyAcceptanceLate",
 }
 
 METRIC = re.compile(r"\bxinsheng_[a-z0-9_]+\b")

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared import events
+from services.reports import rates as figures
+from services.reports.app import CountyRatesCollector
+from shared import clock, events
 from tests.support.events import deliver, handle
 from tests.unit.reports.test_reports import (
     assigned,
@@ -354,3 +356,26 @@ def test_the_latest_answer_and_holder_win_whatever_order_they_came_in(client):
     assert row.resolved_at == done + 2 * DAY and row.status == "resolved"
     county = token(client.rt, "c02-officer", "county_officer", "C02")
     assert rates(client, headers=county)["rates"]["received"]["count"] == 1  # routed to C02's officer
+
+
+def test_the_worker_keeps_each_countys_rates_for_the_operators(client):
+    apply(client.rt, path(new_id(), ("accepted", T0 + DAY), enterprise="E001"))
+    apply(client.rt, path(new_id(), ("accepted", T0 + 5 * DAY), enterprise="E003"))
+    apply(client.rt, path(new_id(), ("accepted", T0 + DAY), enterprise="E002"))
+    apply(client.rt, path(new_id(), start=T0 - 60 * DAY, enterprise="E002"))  # outside the 30 days
+    clock.set_offset(timedelta(0))
+    clock.set_offset(T0 + 10 * DAY - clock.now())
+    try:
+        assert figures.refresh_counties(client.rt.engine) == 2
+    finally:
+        clock.set_offset(None)
+    samples = {
+        (m.name, s.labels.get("county"), s.labels.get("rate")): s.value
+        for m in CountyRatesCollector(client.rt).collect()
+        for s in m.samples
+    }
+    assert samples[("xinsheng_rate_numerator", "C01", "on_time_acceptance")] == 1
+    assert samples[("xinsheng_rate_denominator", "C01", "on_time_acceptance")] == 2
+    assert samples[("xinsheng_rate_denominator", "C02", "on_time_acceptance")] == 1
+    assert samples[("xinsheng_rates_computed_timestamp_seconds", None, None)] > 0
+    assert {county for _, county, _ in samples if county} == {"C01", "C02"}  # counties only: no enterprise
