@@ -7,6 +7,8 @@ its own vhost and its own databases, removed afterwards even when the test fails
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
 
 import pytest
 
@@ -102,3 +104,23 @@ def pg_runtime(pg_database, vhost):
     yield make
     for rt in made:
         rt.engine.dispose()
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium under Playwright (its own browser download cannot work on this machine), one
+    for the whole session: Playwright's sync API runs one instance per thread, so the browser tests
+    and the end-to-end tests share it."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test-deps` (or apt-get install chromium fonts-wqy-microhei)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()

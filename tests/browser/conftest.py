@@ -3,8 +3,6 @@ driven by Debian's Chromium through Playwright."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -16,7 +14,6 @@ from werkzeug.serving import make_server
 from shared.bootstrap import Runtime
 from tests.support.intake import make_intake
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
 
 
@@ -67,21 +64,6 @@ def served(sqlite_runtime):
     answering.url, stop = serve(answering.slowed(client.application))
     yield answering
     stop()
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's Chromium under Playwright (its own browser download cannot work on this machine)."""
-    if not shutil.which(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: `make test-deps` (or apt-get install chromium fonts-wqy-microhei)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

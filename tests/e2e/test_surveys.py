@@ -8,7 +8,6 @@ Debian's Chromium at the kiosk's size, against the same processes."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import urllib.error
 import urllib.request
@@ -40,7 +39,6 @@ GIVEN = [
     [1, 4, [1, 4], "车间夏天太热，没有降温饮料。"],
 ]
 POSTED = GIVEN[0][3]  # the text the chair makes a demand of
-CHROMIUM = "/usr/bin/chromium"  # Debian's (Playwright's own browser download cannot work here)
 KIOSK_PORTRAIT = {"width": 1080, "height": 1920}
 KIOSK_CODE_SECONDS = 5  # a kiosk's session at most this often: short, for the test to see it pass
 TYPED_AT_KIOSK = "夜班下班后没有班车，走夜路回宿舍不安全。"
@@ -54,31 +52,18 @@ def xs(tmp_path_factory):
 
 
 @pytest.fixture
-def kiosk_screen():
-    """A page of Debian's Chromium at the kiosk's size (portrait 1080×1920), in a fresh context;
-    the context and the browser closed afterwards, whatever the test did."""
-    if not shutil.which(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: `make test-deps` (or apt-get install chromium fonts-wqy-microhei)"
-        )
+def kiosk_screen(chromium):
+    """A page of the session's Chromium at the kiosk's size (portrait 1080×1920), in a fresh
+    context, closed afterwards whatever the test did."""
+    context = chromium.new_context(viewport=KIOSK_PORTRAIT, locale="zh-CN")
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        pytest.fail(f"Playwright is missing from the venv: {exc}")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            context = browser.new_context(viewport=KIOSK_PORTRAIT, locale="zh-CN")
-            try:
-                context.set_default_timeout(10_000)
-                page = context.new_page()
-                page.errors = []  # what the page's scripts threw (kiosk.js runs on every kiosk page)
-                page.on("pageerror", lambda error: page.errors.append(str(error)))
-                yield page
-            finally:
-                context.close()
-        finally:
-            browser.close()
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        page.errors = []  # what the page's scripts threw (kiosk.js runs on every kiosk page)
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        yield page
+    finally:
+        context.close()
 
 
 def define_and_open(xs: Xinsheng, chair: dict) -> str:
