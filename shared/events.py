@@ -292,6 +292,18 @@ class CompanionDayMissed(Frozen):
     at: datetime
 
 
+class CompanionDayDecided(Frozen):
+    """What became of a companion day, once it can no longer change by itself: held (its visit
+    recorded), cancelled beforehand, or missed. Each day is decided once, in order; reports counts
+    the days held out of the days due (a day called off is not due) for the public scoreboard."""
+
+    enterprise_code: str
+    county_code: str
+    day: date
+    outcome: Literal["held", "cancelled", "missed"]
+    at: datetime
+
+
 PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
     ("grievance.submitted", 1): GrievanceSubmitted,
     ("grievance.contact_shared", 1): GrievanceContactShared,
@@ -309,6 +321,7 @@ PAYLOADS: dict[tuple[str, int], type[Frozen]] = {
     ("enterprise.updated", 1): EnterpriseUpdated,
     ("calendar.year_loaded", 1): CalendarYearLoaded,
     ("companion_day.missed", 1): CompanionDayMissed,
+    ("companion_day.decided", 1): CompanionDayDecided,
     ("staff.revoked", 1): StaffRevoked,
 }
 CURRENT_VERSION = {etype: version for etype, version in PAYLOADS}

@@ -59,6 +59,7 @@ BINDINGS: dict[str, tuple[str, ...]] = {
         "notification.failed",
         "enterprise.updated",
         "staff.revoked",
+        "companion_day.decided",
     ),
 }
 

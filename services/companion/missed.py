@@ -1,7 +1,8 @@
 """Was the day held? The worker decides each companion day once its visit can no longer be recorded
 (the end of the next working day): held, called off beforehand, or missed. A missed day is kept and
 told to the county union (``companion_day.missed``, its officers as recipients; notify mails them),
-in the same transaction, once. Schedules are claimed ``FOR UPDATE SKIP LOCKED`` a batch at a time,
+in the same transaction, once; every day decided is published once as ``companion_day.decided``
+(reports counts the days held for the public scoreboard). Schedules are claimed ``FOR UPDATE SKIP LOCKED`` a batch at a time,
 so several workers share the work; ``checked_until`` remembers how far each schedule is decided,
 across restarts.
 """
@@ -60,6 +61,17 @@ def _decide(uow: Unit, plan) -> int:
         if day["status"] not in DECIDED:
             undecided = day["day"]
             break
+        uow.emit(
+            "companion_day.decided",
+            events.CompanionDayDecided(
+                enterprise_code=plan.enterprise_code,
+                county_code=plan.county_code,
+                day=day["day"],
+                outcome=day["status"],
+                at=clock.now(),
+            ),
+            correlation_id=None,
+        )
         if day["status"] == "missed" and insert_ignore(
             conn,
             missed_days,

@@ -7,7 +7,7 @@ import functools
 from sqlalchemy import case, or_, update
 
 from services.reports import steps
-from services.reports.models import enterprises, facts, notification_facts, revocations
+from services.reports.models import companion_days, enterprises, facts, notification_facts, revocations
 from shared import auth, events
 from shared.db import insert_for, upsert
 from shared.uow import Handler, Unit
@@ -192,6 +192,15 @@ def enterprise_updated(uow: Unit, envelope: events.Envelope, e: events.Enterpris
     )
 
 
+def companion_day_decided(uow: Unit, envelope: events.Envelope, e: events.CompanionDayDecided) -> None:
+    upsert(
+        uow.conn,
+        companion_days,
+        {"enterprise_code": e.enterprise_code, "day": e.day, "outcome": e.outcome},
+        keys=["enterprise_code", "day"],
+    )
+
+
 def staff_revoked(uow: Unit, envelope: events.Envelope, r: events.StaffRevoked) -> None:
     auth.record_revocation(uow.conn, revocations, r.staff_id, r.revoked_at)
 
@@ -210,4 +219,5 @@ HANDLERS: dict[str, Handler] = {
     "notification.failed": notification_outcome,
     "enterprise.updated": enterprise_updated,
     "staff.revoked": staff_revoked,
+    "companion_day.decided": companion_day_decided,
 }

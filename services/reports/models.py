@@ -1,6 +1,6 @@
 """reports' facts: one row per demand (no description, no contact), enterprises, notifications."""
 
-from sqlalchemy import JSON, Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, MetaData, String, Table
 
 from shared.db import ID, UTCDateTime, inbox_table, revocations_table
 
@@ -62,6 +62,16 @@ facts = Table(
     Index("ix_facts_resolve_due", "resolve_due"),
     Index("ix_facts_first_resolved", "first_resolved_at"),
     Index("ix_facts_final_answer", "final_answer_at"),
+)
+
+# What became of each enterprise's companion days (companion_day.decided): the days held out of the
+# days due, for the public scoreboard.
+companion_days = Table(
+    "companion_days",
+    metadata,
+    Column("enterprise_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("outcome", String(16), nullable=False),
 )
 
 # The rates per county over the last 30 days, computed on a schedule by the worker (not at each

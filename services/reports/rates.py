@@ -161,7 +161,7 @@ class Scope:
 def _month(conn, by):
     """The China month (YYYY-MM) of a moment, in the database's own terms."""
     if conn.dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", by), "YYYY-MM")
+        return func.to_char(func.timezone(clock.CST.key, by), "YYYY-MM")
     return func.strftime("%Y-%m", by, "+8 hours")
 
 

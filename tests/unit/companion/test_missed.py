@@ -108,3 +108,27 @@ def test_the_days_are_a_metric_by_county_and_outcome(wednesdays):
     assert 'xinsheng_companion_days_total{county="C01",outcome="held"} 1.0' in text
     assert 'xinsheng_companion_days_total{county="C01",outcome="missed"} 3.0' in text
     assert 'xinsheng_companion_days_total{county="C01",outcome="open"} 1.0' in text
+
+
+def test_every_day_decided_is_published_once_with_its_outcome(wednesdays):
+    rt = wednesdays.rt
+    now_is(date(2026, 9, 9), 18)
+    record(wednesdays, "2026-09-02")
+    cancel(wednesdays, "2026-09-16", reason="全厂停产检修")
+    now_is(date(2026, 9, 25), 10)
+    missed.find_missed(rt.engine, rt.settings)
+    missed.find_missed(rt.engine, rt.settings)  # nothing decided twice
+    decided = [
+        (p["day"], p["outcome"], p["county_code"])
+        for p in (
+            json.loads(r["body"])["payload"]
+            for r in rows(rt, "outbox")
+            if r["type"] == "companion_day.decided"
+        )
+    ]
+    assert decided == [
+        ("2026-09-02", "held", "C01"),
+        ("2026-09-09", "missed", "C01"),
+        ("2026-09-16", "cancelled", "C01"),
+        ("2026-09-23", "missed", "C01"),
+    ]

@@ -141,6 +141,13 @@ SAMPLES: dict[type[events.Frozen], dict] = {
         ],
         "at": "2026-12-04T00:00:00+00:00",
     },
+    events.CompanionDayDecided: {
+        "enterprise_code": "E001",
+        "county_code": "C01",
+        "day": "2026-12-02",
+        "outcome": "held",
+        "at": "2026-12-04T00:00:00+00:00",
+    },
     events.StaffRevoked: {
         "staff_id": "e001-chair",
         "revoked_at": "2026-03-10T02:05:00+00:00",

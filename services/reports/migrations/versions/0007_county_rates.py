@@ -1,4 +1,5 @@
-"""the rates per county over the last 30 days, computed on a schedule for Prometheus
+"""the rates per county over the last 30 days, computed on a schedule for Prometheus; what became
+of each companion day, for the public scoreboard
 
 Revision ID: 0007
 Revises: 0006
@@ -25,7 +26,15 @@ def upgrade() -> None:
         sa.Column("computed_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("county_code", "rate"),
     )
+    op.create_table(
+        "companion_days",
+        sa.Column("enterprise_code", sa.String(length=32), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("enterprise_code", "day"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("companion_days")
     op.drop_table("county_rates")
