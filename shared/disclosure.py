@@ -19,7 +19,7 @@ so that totals show where they can), so the loop ends, at worst with everything 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from fractions import Fraction
 
 K = 5  # the smallest count shown, by default
@@ -28,16 +28,31 @@ Key = Hashable
 
 
 def protect(
-    values: dict[Key, int], lines: Sequence[Sequence[Key]], totals: Iterable[Key], k: int = K
+    values: dict[Key, int],
+    lines: Sequence[Sequence[Key]],
+    totals: Iterable[Key],
+    k: int = K,
+    zeros: bool = False,
+    floors: bool = True,
+    unshown: Iterable[Key] = (),
 ) -> set[Key]:
     """The keys to withhold: every value under ``k``, then the complements (the module's rules).
     ``lines``: groups of keys whose figures add up (the last one the sum of the others);
-    ``totals``: keys withheld last, when a line offers a choice."""
-    totals = set(totals)
-    hidden = {key for key, v in values.items() if v < k}
+    ``totals``: keys withheld last, when a line offers a choice. With ``zeros``, a 0 is no group
+    and shows (a scoreboard's "no demand this month"): only 1 to ``k`` − 1 is small, and only a small
+    figure may not be worked out. Without ``floors``, a line whose total is withheld may still show
+    cells (sums that nest, as enterprises in counties in a city, where the audit suffices).
+    ``unshown``: figures never published but known all the same (the rest of a year, from the months
+    published before): a small one still calls for a complement, and none is ever the complement."""
+    totals, unshown = set(totals), set(unshown)
+
+    def small(v: int) -> bool:
+        return 0 < v < k if zeros else v < k
+
+    hidden = {key for key, v in values.items() if small(v)}
 
     def widen(line: Sequence[Key]) -> bool:
-        shown = [x for x in line if x not in hidden]
+        shown = [x for x in line if x not in hidden and x not in unshown]
         if not shown:
             return False
         hidden.add(min(shown, key=lambda x: (x in totals, values[x], str(x))))
@@ -49,48 +64,56 @@ def protect(
             if not withheld or len(withheld) == len(line):
                 continue
             total_shows = line[-1] not in hidden
-            if not total_shows:
+            if not total_shows and floors:
                 hidden.update(line)
                 break
-            if len(withheld) == 1 or sum(values[x] for x in withheld) < k:
+            if len(withheld) == 1 or (total_shows and small(sum(values[x] for x in withheld))):
                 widen(line)
                 break
         else:
-            found = _determined(values, lines, hidden)
-            if not found:
+            found = _determined(values, lines, hidden, small)
+            if found is None:
                 return hidden
-            widen(next(line for line in lines if found in line))
+            # withhold one more figure of a line through it, else of any line with a withheld one
+            touching = [line for line in lines if found in line]
+            touching += [line for line in lines if hidden.intersection(line)]
+            if not any(widen(line) for line in touching):
+                return hidden  # nothing left to withhold: every figure of those lines is withheld
 
 
-def _determined(values: dict[Key, int], lines: Sequence[Sequence[Key]], hidden: set[Key]) -> Key | None:
-    """A withheld key whose figure the lines' sums fix, if any (Gauss–Jordan over fractions)."""
-    unknown: list[Key] = sorted(hidden, key=str)
-    column = {key: i for i, key in enumerate(unknown)}
-    rows = []
+def _determined(
+    values: dict[Key, int], lines: Sequence[Sequence[Key]], hidden: set[Key], small: Callable[[int], bool]
+) -> Key | None:
+    """A withheld key whose figure the lines' sums fix, if any: Gauss–Jordan over fractions, on
+    sparse rows (a line touches few figures), each line reduced by the pivots found so far."""
+    pivots: dict[Key, dict[Key, Fraction]] = {}  # pivot column → its row, reduced
     for line in lines:  # sum(cells) - total = 0, with the shown figures moved to the right
-        row = [Fraction(0)] * len(unknown)
         *cells, total = line
+        row: dict[Key, Fraction] = {}
         for key, sign in [(c, 1) for c in cells] + [(total, -1)]:
-            if key in column:
-                row[column[key]] += sign
-        if any(row):
-            rows.append(row)
-    pivots: list[int] = []
-    r = 0
-    for c in range(len(unknown)):
-        p = next((i for i in range(r, len(rows)) if rows[i][c] != 0), None)
-        if p is None:
+            if key in hidden:
+                row[key] = row.get(key, Fraction(0)) + sign
+        row = {k: v for k, v in row.items() if v}
+        for col in [c for c in row if c in pivots]:  # reduce by the pivots found so far
+            factor = row.get(col)
+            if factor:
+                for k, v in pivots[col].items():
+                    row[k] = row.get(k, Fraction(0)) - factor * v
+                row = {k: v for k, v in row.items() if v}
+        if not row:
             continue
-        rows[r], rows[p] = rows[p], rows[r]
-        lead = rows[r][c]
-        rows[r] = [x / lead for x in rows[r]]
-        for i in range(len(rows)):
-            if i != r and rows[i][c] != 0:
-                f = rows[i][c]
-                rows[i] = [a - f * b for a, b in zip(rows[i], rows[r], strict=True)]
-        pivots.append(c)
-        r += 1
-    for i, c in enumerate(pivots):  # a pivot whose row has no other unknown is fixed
-        if all(x == 0 for j, x in enumerate(rows[i]) if j != c):
-            return unknown[c]
+        lead = min(row, key=str)
+        scale = row[lead]
+        row = {k: v / scale for k, v in row.items()}
+        for other in pivots.values():  # keep every pivot row free of the new pivot's column
+            factor = other.get(lead)
+            if factor:
+                for k, v in row.items():
+                    other[k] = other.get(k, Fraction(0)) - factor * v
+                for k in [k for k, v in other.items() if not v]:
+                    del other[k]
+        pivots[lead] = row
+    for col, row in sorted(pivots.items(), key=lambda kv: str(kv[0])):  # a pivot alone in its row is fixed
+        if len(row) == 1 and (small(0) or small(values[col])):  # strict (0 is small too): none may follow
+            return col
     return None

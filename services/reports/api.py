@@ -10,9 +10,19 @@ from spectree import Response as Doc
 
 from services.reports import export
 from services.reports import rates as figures
+from services.reports import scoreboard as boards
 from services.reports import summary as summaries
 from services.reports.config import SERVICE
-from services.reports.schemas import CasesQuery, LedgerQuery, Period, RateCases, Rates, RatesQuery, Summary
+from services.reports.schemas import (
+    CasesQuery,
+    LedgerQuery,
+    Period,
+    RateCases,
+    Rates,
+    RatesQuery,
+    Scoreboard,
+    Summary,
+)
 from shared import apidoc, auth, web
 from shared.errors import ApiError, ErrorResponse, invalid
 
@@ -152,3 +162,20 @@ def ledger_xlsx():
     q, scope = _scope(LedgerQuery)
     made = export.xlsx_file(web.runtime().engine, scope)
     return send_file(made, mimetype=export.XLSX, as_attachment=True, download_name=_ledger_name(q, "xlsx"))
+
+
+@api.get("/public/scoreboard")
+@spec.validate(
+    resp=Doc(HTTP_200=Scoreboard, HTTP_422=ErrorResponse),
+    tags=["public"],
+    skip_validation=True,
+)
+def public_scoreboard():
+    """The public scoreboard (no token): for the city, each county and each enterprise, the demands
+    received, answered, resolved, satisfaction and companion days held, each with its numerator and
+    denominator, for the last month and the year so far; a figure under 5, or one that would give
+    one away, is null."""
+    if request.args:
+        raise ApiError(422, "invalid_fields", _("Some fields are invalid."), {"query": _("No filters.")})
+    with web.runtime().engine.connect() as conn:
+        return jsonify(boards.scoreboard(conn))

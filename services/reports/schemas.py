@@ -85,3 +85,14 @@ class RateCases(BaseModel):
     page: int
     per_page: int
     cases: list[dict]
+
+
+class Scoreboard(BaseModel):
+    """The city, its counties and their enterprises, each with its figures for the last month and
+    the year so far; a figure under ``fewer_than`` (or one that would give one away) is null."""
+
+    fewer_than: int
+    periods: dict
+    city: dict
+    counties: list[dict]
+    definitions: dict
