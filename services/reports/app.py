@@ -7,10 +7,11 @@ from flask import Flask
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
-from services.reports import api, config
+from services.reports import api, config, pages
 from services.reports.models import county_rates, facts, revocations
 from shared import web
 from shared.bootstrap import Runtime, bootstrap
+from shared.config import REPO_ROOT
 
 
 class FactsCollector:
@@ -80,6 +81,9 @@ def create_app(rt: Runtime[config.Settings] | None = None) -> Flask:
         spec=api.spec,
         collectors=[FactsCollector(rt), CountyRatesCollector(rt)],
         revocations=revocations,
+        template_folder="templates",
+        static_folder=str(REPO_ROOT / "shared" / "static"),
     )
     app.register_blueprint(api.api)
+    app.register_blueprint(pages.pages)
     return app

@@ -224,3 +224,15 @@ def test_the_board_of_many_enterprises_protects_each_small_one(sqlite_runtime):
     }
     assert len(counts) == 300
     assert all(n is None or n >= boards.K for n in counts.values())
+
+
+def test_the_scoreboard_page_shows_the_figures_in_chinese_and_english(client):
+    demands(client.rt, 12, "E001", MARCH, answered=9)
+    demands(client.rt, 3, "E002", MARCH)
+    page = client.flask.get("/scoreboard")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    text = page.data.decode()
+    assert "工会有没有回应" in text and "9 / 12" in text and "75%" in text and "全市" in text
+    english = client.flask.get("/scoreboard?lang=en&period=year").data.decode()
+    assert "Does the union answer?" in english and 'href="/scoreboard?period=month&amp;lang=en"' in english
+    assert client.flask.get("/scoreboard?period=%00").status_code == 200  # an unknown period: last month
