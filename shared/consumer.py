@@ -31,7 +31,7 @@ from shared import clock, events, failpoints, logs, metrics, topology
 from shared.broker import RETRYABLE, Publisher, connect, delivery_tag
 from shared.config import Settings
 from shared.db import claim_new, is_transient
-from shared.uow import Handler, Unit
+from shared.uow import Handler, Unit, finishing
 
 log = logging.getLogger(__name__)
 MAX_DELAY = 30.0
@@ -196,6 +196,10 @@ class Consumer:
 
     def _handle_in(self, conn: Connection, batch: list[Delivery]) -> dict[Delivery, str]:
         """Handle the batch in the open transaction ``conn``; outcome per delivery."""
+        with finishing(conn):  # then what the handlers left for the end of the transaction
+            return self._handle_each(conn, batch)
+
+    def _handle_each(self, conn: Connection, batch: list[Delivery]) -> dict[Delivery, str]:
         fresh = claim_new(
             conn,
             self.inbox,

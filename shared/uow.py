@@ -36,11 +36,32 @@ class Unit:
         )
         return envelope
 
+    def before_commit(self, key: str, work: Callable[[Connection], None]) -> None:
+        """Run ``work`` once at the end of this transaction, before it commits, however many units
+        ask for it under ``key``: a consumer's batch handles many events in one transaction, and
+        what can be done once for all of them (reports derives each demand's figures) is."""
+        self.conn.info.setdefault(_BEFORE_COMMIT, {}).setdefault(key, work)
+
+
+_BEFORE_COMMIT = "xinsheng.before_commit"
+
+
+@contextlib.contextmanager
+def finishing(conn: Connection) -> Iterator[None]:
+    """Around the work of one transaction: at its end, run what units asked for
+    (``Unit.before_commit``); if it fails, forget it (the pooled connection serves others next)."""
+    try:
+        yield
+        for work in conn.info.pop(_BEFORE_COMMIT, {}).values():
+            work(conn)
+    finally:
+        conn.info.pop(_BEFORE_COMMIT, None)
+
 
 @contextlib.contextmanager
 def unit_of_work(engine: Engine, outbox: Table | None, settings: Settings) -> Iterator[Unit]:
     """Commit when the block ends normally, roll back when it raises."""
-    with engine.begin() as conn:
+    with engine.begin() as conn, finishing(conn):
         yield Unit(conn, outbox, settings)
 
 
