@@ -11,6 +11,11 @@ RUN groupadd --system --gid 10001 xinsheng \
 
 WORKDIR /app
 
+# The CJK font of reports' monthly PDF (REPORT_FONT); nothing else from Debian.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so a code change does not reinstall them.
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt

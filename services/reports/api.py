@@ -1,14 +1,17 @@
-"""reports' HTTP API: the summary and the rates of the demands within the caller's scope, and the
-cases behind any number."""
+"""reports' HTTP API: the summary and the rates of the demands within the caller's scope, the
+cases behind any number, the ledger and the monthly report."""
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, Response, g, jsonify, request, send_file, stream_with_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from pydantic import ValidationError
 from spectree import Response as Doc
 
-from services.reports import export
+from services.reports import export, monthly
 from services.reports import rates as figures
 from services.reports import scoreboard as boards
 from services.reports import summary as summaries
@@ -16,6 +19,7 @@ from services.reports.config import SERVICE
 from services.reports.schemas import (
     CasesQuery,
     LedgerQuery,
+    MonthlyQuery,
     Period,
     RateCases,
     Rates,
@@ -60,16 +64,21 @@ def summary():
 _LONGEST = 3 * 366  # days: a period of up to three years
 
 
-def _scope(model):
+def _query(model):
+    """The query string as ``model``, each parameter given once."""
     twice = sorted(k for k in request.args if len(request.args.getlist(k)) > 1)
     if twice:  # which of two values was meant is not for us to guess
         raise ApiError(
             422, "invalid_fields", _("Some fields are invalid."), dict.fromkeys(twice, _("Given twice."))
         )
     try:
-        q = model.model_validate(request.args.to_dict())
+        return model.model_validate(request.args.to_dict())
     except ValidationError as exc:
         raise invalid(exc) from None
+
+
+def _scope(model):
+    q = _query(model)
     if q.start > q.end or (q.end - q.start).days > _LONGEST:
         raise ApiError(
             422,
@@ -162,6 +171,30 @@ def ledger_xlsx():
     q, scope = _scope(LedgerQuery)
     made = export.xlsx_file(web.runtime().engine, scope)
     return send_file(made, mimetype=export.XLSX, as_attachment=True, download_name=_ledger_name(q, "xlsx"))
+
+
+@api.get("/monthly.pdf")
+@apidoc.streamed(
+    spec,
+    query=MonthlyQuery,
+    resp=apidoc.Pages("application/pdf", 200, **_LEDGER_ERRORS),
+    tags=["reports"],
+    security=apidoc.STAFF,
+    skip_validation=True,
+)
+@auth.require_staff()
+def monthly_pdf():
+    """The monthly report as a PDF (?month=YYYY-MM[&county=][&lang=zh|en]), within the caller's scope:
+    the month's rates with their definitions, twelve months of trend, the demands received per month,
+    the cases under supervision and the companion days held per county; never a description nor a
+    contact."""
+    q = _query(MonthlyQuery)
+    rt = web.runtime()
+    with rt.engine.connect() as conn:
+        report = monthly.gather(conn, q.first_day(), g.staff, q.county)
+    made = monthly.pdf(report, str(get_locale()), rt.settings.report_font)
+    name = f"monthly-{q.month}{f'-{q.county}' if q.county else ''}.pdf"
+    return send_file(io.BytesIO(made), mimetype="application/pdf", as_attachment=True, download_name=name)
 
 
 @api.get("/public/scoreboard")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from flask_babel import gettext as _
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from shared import clock
 from shared.events import Category, Channel
 from shared.text import Day, OrgCode
+
+FIRST_YEAR = 2020  # the first year a monthly report can be asked for
 
 
 class Period(BaseModel):
@@ -46,6 +51,29 @@ class LedgerQuery(RatesQuery):
 
     group_by: None = None
     lang: Literal["zh", "en"] | None = None
+
+
+def _reportable(month: str) -> str:
+    """A month with figures to come: from 2020 to the end of next year (China's today)."""
+    if not FIRST_YEAR <= int(month[:4]) <= clock.today().year + 1:
+        raise ValueError(_("A month from %(first)s to the end of next year.", first=FIRST_YEAR))
+    return month
+
+
+# [0-9], not \d: pydantic's regular expressions take any Unicode digit for \d.
+Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), AfterValidator(_reportable)]
+
+
+class MonthlyQuery(BaseModel):
+    """A month (YYYY-MM), optionally one county, and the report's language (Chinese by default)."""
+
+    model_config = ConfigDict(extra="forbid")
+    month: Month
+    county: OrgCode | None = None
+    lang: Literal["zh", "en"] | None = None
+
+    def first_day(self) -> date:
+        return date(int(self.month[:4]), int(self.month[5:]), 1)
 
 
 class CasesQuery(RatesQuery):
