@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import record  # noqa: E402
 from bench.rates import load  # noqa: E402
 from harness.private import PrivateDatabases  # noqa: E402
 
@@ -77,14 +78,7 @@ def main() -> None:
         )
     print("\n".join(lines))
     if args.write:
-        with (Path(__file__).parent / "RESULTS.md").open("a") as out:
-            out.write(
-                "\n```\n$ .venv/bin/python bench/export.py "
-                + " ".join(sys.argv[1:])
-                + "\n"
-                + "\n".join(lines)
-                + "\n```\n"
-            )
+        record.append("export.py", lines)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import record  # noqa: E402
 from harness.private import PrivateDatabases  # noqa: E402
 from services.reports import steps  # noqa: E402
 from services.reports.handlers import HANDLERS  # noqa: E402
@@ -121,14 +122,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if args.write:
-        with (Path(__file__).parent / "RESULTS.md").open("a") as out:
-            out.write(
-                "\n```\n$ .venv/bin/python bench/fold.py "
-                + " ".join(sys.argv[1:])
-                + "\n"
-                + "\n".join(lines)
-                + "\n```\n"
-            )
+        record.append("fold.py", lines)
 
 
 if __name__ == "__main__":

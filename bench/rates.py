@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import record
 from harness.private import PrivateDatabases
 from services.reports import rates
 from services.reports.models import enterprises, facts, metadata
@@ -203,14 +204,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if args.write:
-        with (Path(__file__).parent / "RESULTS.md").open("a") as out:
-            out.write(
-                "\n```\n$ .venv/bin/python bench/rates.py "
-                + " ".join(sys.argv[1:])
-                + "\n"
-                + "\n".join(lines)
-                + "\n```\n"
-            )
+        record.append("rates.py", lines)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import Babel, get_locale, lazy_gettext
 from flask_babel import gettext as _
 from prometheus_client.registry import Collector
@@ -118,6 +118,19 @@ def runtime() -> Runtime[Any]:
 
 
 RETRY_DATABASE_SECONDS = 5
+
+
+def refusal_page(
+    exc: DomainError | ApiError | HTTPException | DBAPIError, template: str = "error.html"
+) -> Response:
+    """A refusal answered as a page (the workers' pages): ``template`` with the reason, its status and
+    headers. A database error that is not transient is not a refusal: it is raised again."""
+    if isinstance(exc, DBAPIError) and not is_transient(exc):
+        raise exc
+    err = error_answer(exc)
+    response = make_response(render_template(template, message=err.message), err.status)
+    response.headers.update(err.headers)
+    return response
 
 
 def error_answer(exc: DomainError | ApiError | HTTPException | DBAPIError) -> ApiError:

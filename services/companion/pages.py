@@ -24,7 +24,6 @@ from services.companion import api, diary, surveys
 from services.companion.models import outbox
 from services.companion.schemas import AnswerIn
 from shared import apidoc, labels, web
-from shared.db import is_transient
 from shared.errors import ApiError, DomainError, NotFound, invalid
 from shared.uow import unit_of_work
 
@@ -213,8 +212,8 @@ def refused(exc: ApiError | DomainError | HTTPException):
         try:
             args = request.view_args or {}
             about = _public(args["survey_id"], kiosk=args.get("code"))
-        except DomainError as gone:
-            err = web.error_answer(gone)
+        except DomainError as gone:  # the survey is gone meanwhile: say so
+            return web.refusal_page(gone)
         else:
             errors = {
                 (f"q{int(k.split('.')[1]) + 1}" if k.startswith("answers.") else k): v
@@ -231,17 +230,10 @@ def refused(exc: ApiError | DomainError | HTTPException):
             response = make_response(page, status)
             response.headers.update(err.headers)
             return response
-    response = make_response(render_template("error.html", message=err.message), err.status)
-    response.headers.update(err.headers)
-    return response
+    return web.refusal_page(exc)
 
 
 @pages.errorhandler(DBAPIError)
 def database_away(exc: DBAPIError):
     """The database is away: a page asking to try again shortly (nothing was stored)."""
-    if not is_transient(exc):
-        raise exc
-    err = web.error_answer(exc)
-    response = make_response(render_template("error.html", message=err.message), err.status)
-    response.headers.update(err.headers)
-    return response
+    return web.refusal_page(exc)

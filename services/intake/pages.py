@@ -35,7 +35,6 @@ from werkzeug.exceptions import HTTPException
 from services.intake import api, grievances, tracking
 from services.intake.schemas import DemandForm, FeedbackForm, GrievanceIn
 from shared import apidoc, labels, web
-from shared.db import is_transient
 from shared.errors import ApiError, DomainError, NotFound
 
 pages = Blueprint("pages", __name__)
@@ -278,12 +277,7 @@ def _refusal_page(err: ApiError):
 @pages.errorhandler(DBAPIError)
 def database_away(exc: DBAPIError):
     """The database is away: a page that needs none, asking to try again shortly (nothing was stored)."""
-    if not is_transient(exc):
-        raise exc
-    err = web.error_answer(exc)
-    response = make_response(render_template("error.html", message=err.message), err.status)
-    response.headers.update(err.headers)
-    return response
+    return web.refusal_page(exc)
 
 
 def _typed():

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, render_template, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from services.reports import api
 from services.reports import scoreboard as boards
 from shared import apidoc, labels, web
-from shared.db import is_transient
 from shared.errors import ApiError, DomainError
 
 pages = Blueprint("pages", __name__)
@@ -65,18 +64,7 @@ def scoreboard():
 @pages.errorhandler(ApiError)
 @pages.errorhandler(DomainError)
 @pages.errorhandler(HTTPException)
-def refused(exc):
-    err = web.error_answer(exc)
-    response = make_response(render_template("error.html", message=err.message), err.status)
-    response.headers.update(err.headers)
-    return response
-
-
 @pages.errorhandler(DBAPIError)
-def database_away(exc: DBAPIError):
-    if not is_transient(exc):
-        raise exc
-    err = web.error_answer(exc)
-    response = make_response(render_template("error.html", message=err.message), err.status)
-    response.headers.update(err.headers)
-    return response
+def refused(exc):
+    """A refusal, or the database away, as a page with the reason."""
+    return web.refusal_page(exc)
