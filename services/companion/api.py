@@ -82,6 +82,10 @@ MESSAGES = {
     ),
     "survey_not_draft": lazy_gettext("This survey is already open or closed."),
     "survey_not_open": lazy_gettext("This survey is not open."),
+    "survey_not_closed": lazy_gettext(
+        "A survey's results and texts are read once it is closed: read while it is open, before and "
+        "after one worker's answer, they would give that answer away."
+    ),
     "survey_closed": lazy_gettext("This survey is closed."),
     "answer_each": lazy_gettext("Give one answer per question, in order (null for one left out)."),
     "answer_required": lazy_gettext("This question needs an answer."),
@@ -376,8 +380,9 @@ def make_codes(survey_id: str):
 @_staff_doc("surveys", 200, ResultsOut)
 @auth.require_staff()
 def survey_results(survey_id: str):
-    """The declared tables: each choice and scale question, and the cross-tables declared with the
-    survey; a count under 5, and any that would give one away, is null. No filters."""
+    """The declared tables, once the survey is closed (409 before): each choice and scale question,
+    and the cross-tables declared with the survey; a count under 5, and any that would give one
+    away, is null. No filters."""
     if request.args:
         raise ApiError(422, "invalid_fields", _("Some fields are invalid."), {"query": _("No filters.")})
     with web.runtime().engine.connect() as conn:
@@ -388,8 +393,9 @@ def survey_results(survey_id: str):
 @_staff_doc("surveys", 200, TextsOut)
 @auth.require_staff()
 def survey_texts(survey_id: str):
-    """The free-text answers (from 5 answers up), each with what became of its demand, or the
-    ``batch`` to post to intake's ``POST /api/v1/batches`` to make one (choose its category first)."""
+    """The free-text answers, once the survey is closed (409 before) and from 5 answers up, each
+    with what became of its demand, or the ``batch`` to post to intake's ``POST /api/v1/batches`` to
+    make one (choose its category first)."""
     with web.runtime().engine.connect() as conn:
         return jsonify(surveys.texts(conn, g.staff, _survey_id(survey_id)))
 

@@ -145,7 +145,7 @@ def view(conn, staff: auth.Staff, survey_id: str) -> dict:
         "closes_on": row.closes_on,
         "state": state(row),
         "opened_on": row.opened_on,
-        "answers": _counted(_answered(conn, row.id)),
+        "answers": _counted(_answered(conn, row.id)) if state(row) == "closed" else None,
         "created_by": row.created_by,
         "created_at": row.created_at,
     }
@@ -385,8 +385,16 @@ def answer(uow: Unit, survey_id: str, body: AnswerIn, form: str | None = None) -
 
 
 # -- what staff read --------------------------------------------------------------------------------
+def _closed(row) -> None:
+    """Results and texts only once a survey is closed: read before and after one worker's answer at
+    the kiosk, they would give that answer away, whatever the tables withhold."""
+    if state(row) != "closed":
+        raise Conflict("survey_not_closed")
+
+
 def survey_results(conn, staff: auth.Staff, survey_id: str) -> dict:
     row = _survey(conn, staff, survey_id)
+    _closed(row)
     given = conn.execute(
         select(survey_answers.c.choices).where(survey_answers.c.survey_id == row.id)
     ).scalars()
@@ -398,6 +406,7 @@ def survey_results(conn, staff: auth.Staff, survey_id: str) -> dict:
 
 def texts(conn, staff: auth.Staff, survey_id: str) -> dict:
     row = _survey(conn, staff, survey_id)
+    _closed(row)
     withheld = _answered(conn, row.id) < K
     shown = []
     if not withheld:

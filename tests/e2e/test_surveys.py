@@ -113,14 +113,18 @@ def test_a_survey_answered_by_six_workers_and_one_text_made_a_demand(xs):
     for code, given in zip(codes[:4], GIVEN[:4], strict=True):
         status, body = answer(code, given)
         assert status == 201 and body == {"recorded_on": clock.today().isoformat()}, body
-    assert texts() == {"survey_id": survey_id, "fewer_than": 5, "withheld": True, "texts": []}
+    status, early = xs.get("companion", f"/api/v1/surveys/{survey_id}/texts", **chair)
+    assert status == 409 and early["error"]["code"] == "survey_not_closed", early  # read once closed
     status, refused = answer(codes[0], GIVEN[4])  # a slip already used, by a colleague who borrowed it
     assert status == 409 and refused["error"]["code"] == "code_unknown_or_used", refused
     for code, given in zip(codes[4:], GIVEN[4:], strict=True):
         status, body = answer(code.lower(), given)  # typed in small letters
         assert status == 201, body
 
-    # The results: the declared tables only, every count under 5 (and any that would give one away) null.
+    # Closed, the results: the declared tables only, every count under 5 (and any that would give
+    # one away) null.
+    status, body = xs.post_json("companion", f"/api/v1/surveys/{survey_id}/close", {}, **chair)
+    assert status == 200 and body["state"] == "closed", body
     status, results = xs.get("companion", f"/api/v1/surveys/{survey_id}/results", **chair)
     assert status == 200, results
     assert results["answers"] == 6 and results["fewer_than"] == 5
@@ -174,7 +178,9 @@ def test_a_survey_answered_by_six_workers_and_one_text_made_a_demand(xs):
     assert status == 201, kiosk
     enrol = urlsplit(kiosk["enrol_url"])
     status, page = xs.request("companion", f"{enrol.path}?{enrol.query}")  # followed to the kiosk's page
-    assert status == 200 and "食堂与班车微调研" in page.decode(), page[:300]
+    # the kiosk's first page: the diary, and no closed survey offered
+    assert status == 200 and "工会民意日记" in page.decode(), page[:300]
+    assert f"/k/E001/s/{survey_id}" not in page.decode()
 
     # No log of any service holds what a worker wrote, a code, or the kiosk's key.
     secrets_ = [g[3] for g in GIVEN if g[3]] + codes + [c.replace("-", "") for c in codes]

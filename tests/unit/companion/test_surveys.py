@@ -111,13 +111,20 @@ def refused(client, status: int, code: str, method: str, path: str, **kwargs) ->
     return got.get_json()["error"]
 
 
+def closed(client, survey_id: str) -> None:
+    """The survey closed (as the chair), if it is not yet: its results are read then."""
+    client.post(f"/api/v1/surveys/{survey_id}/close", headers=CHAIR)
+
+
 def results_of(client, survey_id: str, headers=CHAIR) -> dict:
+    closed(client, survey_id)
     got = client.get(f"/api/v1/surveys/{survey_id}/results", headers=headers)
     assert got.status_code == 200, got.get_json()
     return got.get_json()
 
 
 def texts_of(client, survey_id: str, headers=CHAIR) -> dict:
+    closed(client, survey_id)
     got = client.get(f"/api/v1/surveys/{survey_id}/texts", headers=headers)
     assert got.status_code == 200, got.get_json()
     return got.get_json()
@@ -178,7 +185,7 @@ def test_the_pages_render(companion):
     slip_hashes = {r["code_hash"] for r in rows(companion.rt, "survey_codes") if r["channel"] == "slip"}
     assert slip_hashes == {sha256(c) for c in printed}
     shown = results_of(companion, survey_id)
-    assert shown["answers"] is None and shown["survey"]["state"] == "open"
+    assert shown["answers"] is None and shown["survey"]["state"] == "closed"
 
 
 # -- definition ------------------------------------------------------------------------------------
@@ -576,17 +583,29 @@ def _lines_hold(got: dict) -> None:
             assert list(line).count(None) != 1, cross
 
 
+def test_results_and_texts_wait_for_the_survey_to_close(companion):
+    """Read before and after one worker's answer at the kiosk, open results would give it away."""
+    survey_id = open_survey(companion, tables=[])
+    answered(companion, survey_id, [[1, 4, [1, 3], "食堂太贵了"]] * 6)
+    for part in ("results", "texts"):
+        got = companion.get(f"/api/v1/surveys/{survey_id}/{part}", headers=CHAIR)
+        assert error(got) == (409, "survey_not_closed")
+    assert companion.get(f"/api/v1/surveys/{survey_id}", headers=CHAIR).get_json()["answers"] is None
+    closed(companion, survey_id)
+    assert companion.get(f"/api/v1/surveys/{survey_id}", headers=CHAIR).get_json()["answers"] == 6
+
+
 def test_counts_and_answers_show_from_five(companion):
     survey_id = open_survey(companion, tables=[])
-    empty = results_of(companion, survey_id)
-    assert empty["answers"] is None and empty["fewer_than"] == results.K == 5
-    assert all(c is None for q in empty["questions"] for c in counts(q))
     answered(companion, survey_id, [[1, 4, [1, 3], None]] * 4)
+    few = results_of(companion, survey_id)
+    assert few["answers"] is None and few["fewer_than"] == results.K == 5
+    assert all(c is None for q in few["questions"] for c in counts(q))
     assert companion.get(f"/api/v1/surveys/{survey_id}", headers=CHAIR).get_json()["answers"] is None
-    assert results_of(companion, survey_id)["answers"] is None
-    answered(companion, survey_id, [[1, 4, [1, 3], None]])
-    assert companion.get(f"/api/v1/surveys/{survey_id}", headers=CHAIR).get_json()["answers"] == 5
+    survey_id = open_survey(companion, tables=[])
+    answered(companion, survey_id, [[1, 4, [1, 3], None]] * 5)
     got = results_of(companion, survey_id, headers=CITY)
+    assert companion.get(f"/api/v1/surveys/{survey_id}", headers=CHAIR).get_json()["answers"] == 5
     assert got["answers"] == 5 and got["cross"] == []
     single, scale, many = got["questions"]
     assert [q["question"] for q in got["questions"]] == [1, 2, 3]  # no table for the text
@@ -685,11 +704,12 @@ def test_free_texts_are_withheld_until_five_answers(companion):
     answered(companion, survey_id, [[1, 3, [1], t] for t in SAID[:4]])
     got = texts_of(companion, survey_id)
     assert got == {"survey_id": survey_id, "fewer_than": 5, "withheld": True, "texts": []}
-    answered(companion, survey_id, [[1, 3, [1], SAID[4]]])
+    survey_id = open_survey(companion)
+    answered(companion, survey_id, [[1, 3, [1], t] for t in SAID])
     got = texts_of(companion, survey_id)
     assert got["withheld"] is False
     assert [t["text"] for t in got["texts"]] == sorted(SAID)  # in no order of arrival
-    ids = {r["text"]: r["id"] for r in rows(companion.rt, "survey_texts")}
+    ids = {r["text"]: r["id"] for r in rows(companion.rt, "survey_texts") if r["survey_id"] == survey_id}
     for t in got["texts"]:
         assert (t["id"], t["question"], t["tracking_code"], t["status"]) == (
             ids[t["text"]],
