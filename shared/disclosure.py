@@ -35,6 +35,7 @@ def protect(
     zeros: bool = False,
     floors: bool = True,
     unshown: Iterable[Key] = (),
+    secret: Iterable[Key] = (),
 ) -> set[Key]:
     """The keys to withhold: every value under ``k``, then the complements (the module's rules).
     ``lines``: groups of keys whose figures add up (the last one the sum of the others);
@@ -43,13 +44,19 @@ def protect(
     figure may not be worked out. Without ``floors``, a line whose total is withheld may still show
     cells (sums that nest, as enterprises in counties in a city, where the audit suffices).
     ``unshown``: figures never published but known all the same (the rest of a year, from the months
-    published before): a small one still calls for a complement, and none is ever the complement."""
-    totals, unshown = set(totals), set(unshown)
+    published before): a small one still calls for a complement, and none is ever the complement.
+    ``secret``: figures never published and not known (a rate's denominator less its numerator): a
+    small one must not follow from the rest, a larger one may."""
+    totals, unshown, secret = set(totals), set(unshown), set(secret)
 
     def small(v: int) -> bool:
         return 0 < v < k if zeros else v < k
 
-    hidden = {key for key, v in values.items() if small(v)}
+    def guarded(x: Key) -> bool:
+        """A withheld figure that needs protecting (a larger secret one does not)."""
+        return x not in secret or small(values[x])
+
+    hidden = {key for key, v in values.items() if small(v)} | secret
 
     def widen(line: Sequence[Key]) -> bool:
         shown = [x for x in line if x not in hidden and x not in unshown]
@@ -67,7 +74,8 @@ def protect(
             if not total_shows and floors:
                 hidden.update(line)
                 break
-            if len(withheld) == 1 or (total_shows and small(sum(values[x] for x in withheld))):
+            alone = len(withheld) == 1 and guarded(withheld[0])
+            if alone or (total_shows and small(sum(values[x] for x in withheld))):
                 widen(line)
                 break
         else:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, Table
 
 from shared import clock, events
 from shared.config import Settings
+
+W = TypeVar("W", bound=Callable[[Connection], None])
 
 
 class Unit:
@@ -36,11 +39,16 @@ class Unit:
         )
         return envelope
 
-    def before_commit(self, key: str, work: Callable[[Connection], None]) -> None:
-        """Run ``work`` once at the end of this transaction, before it commits, however many units
-        ask for it under ``key``: a consumer's batch handles many events in one transaction, and
-        what can be done once for all of them (reports derives each demand's figures) is."""
-        self.conn.info.setdefault(_BEFORE_COMMIT, {}).setdefault(key, work)
+    def before_commit(self, key: str, work: Callable[[], W]) -> W:
+        """The work to run once at the end of this transaction, before it commits, under ``key``:
+        made by ``work()`` the first time a unit asks, the same one after (a consumer's batch handles
+        many events in one transaction, and what can be done once for all of them, is). It is called
+        with the connection; a transaction that fails forgets it, with what it gathered."""
+        pending = self.conn.info.setdefault(_BEFORE_COMMIT, {})
+        if key not in pending:
+            pending[key] = work()
+        made: W = pending[key]
+        return made
 
 
 _BEFORE_COMMIT = "xinsheng.before_commit"

@@ -30,6 +30,7 @@ from services.reports import charts
 from services.reports import rates as figures
 from services.reports.models import companion_days, enterprises, facts
 from shared import auth, clock, labels, scope
+from shared.errors import NotFound
 from shared.i18n import translate
 from shared.labels import N_
 
@@ -151,7 +152,13 @@ def _coverage(conn, first: date, end: date, staff: auth.Staff, county: str | Non
 
 
 def _place(conn, staff: auth.Staff, county: str | None) -> str | None:
-    """Whose report it is: the county asked for, the officer's county, the chair's enterprise."""
+    """Whose report it is: the county asked for (a city officer's, an administrator's, or an
+    officer's own; anyone else's is not theirs to name: 404), the officer's county, the chair's
+    enterprise."""
+    if county and staff.role == "county_officer" and county != staff.org_code:
+        raise NotFound("not_found")
+    if county and staff.role == "enterprise_chair":
+        raise NotFound("not_found")
     county = county or (staff.org_code if staff.role == "county_officer" else None)
     if county:
         named = select(e.county_name).where(e.county_code == county).limit(1)

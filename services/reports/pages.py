@@ -24,7 +24,7 @@ FIGURE_NAMES = {
     "satisfied": labels.N_("Workers satisfied"),
     "companion_days": labels.N_("Companion days held"),
 }
-PERIOD_NAMES = {"month": labels.N_("Last month"), "year": labels.N_("This year")}
+PERIOD_NAMES = {"month": labels.N_("Last month"), "year": labels.N_("The year, to last month's end")}
 
 
 @pages.context_processor

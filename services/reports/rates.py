@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import quantiles
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, text
 
 from services.reports.models import county_rates, enterprises, facts
 from services.reports.summary import in_scope
@@ -409,6 +409,8 @@ def refresh_counties(engine) -> int:
     scope = Scope(today - timedelta(days=WINDOW_DAYS - 1), today, None)
     now = clock.now()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # two workers refreshing at once would collide on the keys
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('xinsheng.county_rates'))"))
         per = _figures(conn, scope, "county")
         conn.execute(county_rates.delete())
         kept = [

@@ -1,15 +1,15 @@
 """The public scoreboard: for the city, each county and each enterprise, the demands received, how
 many had an answer, the resolution rate, satisfaction and the companion days held, each with its
-numerator and denominator, for the last month and for the year so far. No token: the workers see
-that their union answers, and the federation can publish it.
+numerator and denominator, for the last month and for its year up to it. No token: the workers see
+that their union answers, and the federation can publish it. A demand about a chair is counted
+nowhere here: an enterprise's figures less its chair's own rates would count them.
 
 No figure of 1 to ``K`` − 1 shows (a 0 is no one, and shows), and none that would let one be worked
-out (shared/disclosure.py): per
-figure, a county's is the sum of its enterprises', the city's the sum of its counties', and each
-unit's year is its month plus the rest of the year (known from the months published before, so it
-counts as shown), so a withheld month cannot be found from the year, nor a withheld enterprise from
-its county. A rate whose denominator is withheld shows
-neither part. There is no description and no breakdown by category anywhere.
+out (shared/disclosure.py): a county's figure is the sum of its enterprises', the city's the sum of
+its counties', each unit's year is its month plus the rest of the year (known from the months
+published before, so it counts as shown), and a rate's denominator less its numerator (those not
+satisfied, say) is a figure too. A rate whose denominator is withheld shows neither part. There is
+no description and no breakdown by category anywhere.
 """
 
 from __future__ import annotations
@@ -53,12 +53,13 @@ DEFINITIONS = {
 
 
 def periods(today: date) -> dict[str, tuple[date, date]]:
-    """The last full month, and the year so far (to yesterday)."""
-    first = today.replace(day=1)
-    last_month_end = first - timedelta(days=1)
+    """The last full month, and its year up to it. Both end with the last full month: a figure that
+    moved from one day to the next would tell that day's demands, and the month lies inside its year
+    (in January: December and the whole of last year)."""
+    last_month_end = today.replace(day=1) - timedelta(days=1)
     return {
         "month": (last_month_end.replace(day=1), last_month_end),
-        "year": (date(today.year, 1, 1), max(today - timedelta(days=1), date(today.year, 1, 1))),
+        "year": (date(last_month_end.year, 1, 1), last_month_end),
     }
 
 
@@ -72,7 +73,12 @@ def _counts(conn, spans: dict[str, tuple[date, date]]) -> dict:
     out: dict = defaultdict(int)
     for name, (by, base, numerator) in FIGURES.items():
         for period, span in spans.items():
-            conds = [f.submitted_at.is_not(None), f.enterprise_code.is_not(None), _within(by, span)]
+            conds = [
+                f.submitted_at.is_not(None),
+                f.enterprise_code.is_not(None),
+                f.about_chair.is_(False),  # else the chair could count those about him (board less rates)
+                _within(by, span),
+            ]
             if base is not None:
                 conds.append(base)
             columns = [f.enterprise_code, func.count()]
@@ -95,16 +101,13 @@ def _counts(conn, spans: dict[str, tuple[date, date]]) -> dict:
     return out
 
 
-PARTS = (
-    "received.d",
-    "answered.n",
-    "answered.d",
-    "resolved.n",
-    "resolved.d",
-    "satisfied.n",
-    "satisfied.d",
-    "companion_days.n",
-    "companion_days.d",
+# The figures protected together: a count alone, or a rate's numerator and denominator.
+GROUPS = (
+    ("received.d",),
+    ("answered.n", "answered.d"),
+    ("resolved.n", "resolved.d"),
+    ("satisfied.n", "satisfied.d"),
+    ("companion_days.n", "companion_days.d"),
 )
 
 
@@ -124,34 +127,44 @@ def scoreboard(conn, today: date | None = None, k: int = K) -> dict:
         )
     raw = _counts(conn, spans)
     shown: dict = {}
-    for part in PARTS:
+    every = [CITY, *counties, *(u.code for u in units)]
+    for parts in GROUPS:
         values: dict = {}
         lines: list[list] = []
         totals: list = []
-        for period in PERIODS:
-            city_line = []
-            for county, info in counties.items():
-                members = [(part, u.code, period) for u in info["enterprises"]]
-                for key in members:
-                    values[key] = raw.get(key, 0)
-                total = (part, county, period)
-                values[total] = sum(values[m] for m in members)
-                lines.append([*members, total])
-                city_line.append(total)
-                totals.append(total)
-            values[(part, CITY, period)] = sum(values[c] for c in city_line)
-            lines.append([*city_line, (part, CITY, period)])
-            totals.append((part, CITY, period))
-        for unit in [CITY, *counties, *(u.code for u in units)]:  # the year is the month and the rest
-            month, year = values[(part, unit, "month")], values[(part, unit, "year")]
-            rest = (part, unit, "rest")
-            values[rest] = max(0, year - month)
-            lines.append([(part, unit, "month"), rest, (part, unit, "year")])
-            totals.append((part, unit, "year"))
+        for part in parts:
+            for period in PERIODS:
+                city_line = []
+                for county, info in counties.items():
+                    members = [(part, u.code, period) for u in info["enterprises"]]
+                    for key in members:
+                        values[key] = raw.get(key, 0)
+                    total = (part, county, period)
+                    values[total] = sum(values[m] for m in members)
+                    lines.append([*members, total])
+                    city_line.append(total)
+                    totals.append(total)
+                values[(part, CITY, period)] = sum(values[c] for c in city_line)
+                lines.append([*city_line, (part, CITY, period)])
+                totals.append((part, CITY, period))
+            for unit in every:  # the year is the month and the rest
+                rest = (part, unit, "rest")
+                values[rest] = max(0, values[(part, unit, "year")] - values[(part, unit, "month")])
+                lines.append([(part, unit, "month"), rest, (part, unit, "year")])
+                totals.append((part, unit, "year"))
+        if len(parts) == 2:  # a rate's parts: its denominator less its numerator is a group too
+            numerator, denominator = parts
+            for unit in every:
+                for period in PERIODS:
+                    n, d = (numerator, unit, period), (denominator, unit, period)
+                    others = (f"{numerator}-", unit, period)
+                    values[others] = values[d] - values[n]
+                    lines.append([n, others, d])
         rests = [key for key in values if key[2] == "rest"]
-        hidden = protect(values, lines, totals, k, zeros=True, floors=False, unshown=rests)
+        others = [key for key in values if key[0].endswith("-")]
+        hidden = protect(values, lines, totals, k, zeros=True, floors=False, unshown=rests, secret=others)
         for key, value in values.items():
-            if key[2] != "rest":
+            if key[2] != "rest" and not key[0].endswith("-"):
                 shown[key] = None if key in hidden else value
 
     def figures(unit: str) -> dict:

@@ -31,7 +31,14 @@ class Step:
     data: dict[str, Any]
 
 
-_PENDING = "reports.steps"  # the steps recorded in this transaction, kept at its end
+class _Pending:
+    """The steps recorded in one transaction, written with their demands' figures at its end."""
+
+    def __init__(self) -> None:
+        self.steps: list[dict[str, Any]] = []
+
+    def __call__(self, conn) -> None:
+        derive_pending(conn, self.steps)
 
 
 def record(uow: Unit, event_id: str, grievance_id: str, kind: str, at: datetime, **data: Any) -> None:
@@ -40,15 +47,13 @@ def record(uow: Unit, event_id: str, grievance_id: str, kind: str, at: datetime,
     hundred events costs a few statements, not a few hundred."""
     kept = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
     step = {"event_id": event_id, "grievance_id": grievance_id, "kind": kind, "at": at, "data": kept}
-    uow.conn.info.setdefault(_PENDING, []).append(step)
-    uow.before_commit(_PENDING, derive_pending)
+    uow.before_commit("reports.steps", _Pending).steps.append(step)
 
 
-def derive_pending(conn) -> None:
+def derive_pending(conn, recorded: list[dict[str, Any]]) -> None:
     """Write the steps recorded in this transaction (an event's step once, whatever comes again),
     then derive again the figures of their demands: their steps in one query, their facts in one
     statement per shape of figures."""
-    recorded = conn.info.pop(_PENDING, [])
     if not recorded:
         return
     conn.execute(insert_for(conn.dialect.name, case_log).on_conflict_do_nothing(), recorded)

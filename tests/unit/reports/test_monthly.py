@@ -204,3 +204,13 @@ def save(document: pdfium.PdfDocument, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for i, page in enumerate(document, 1):
         page.render(scale=2).to_pil().save(SHOTS / f"{name}-p{i}.png")
+
+
+def test_a_county_outside_ones_scope_is_not_named_in_a_report(client, march):
+    officer = token(client.rt, "c01-officer", "county_officer", "C01")
+    chair = token(client.rt, "e001-chair", "enterprise_chair", "E001")
+    for headers in (officer, chair):
+        answer = client.get("/api/v1/reports/monthly.pdf?month=2026-03&county=C02", headers=headers)
+        assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "not_found"
+    own = client.get("/api/v1/reports/monthly.pdf?month=2026-03&county=C01", headers=officer)
+    assert own.status_code == 200

@@ -8,10 +8,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from services.reports import rates as figures
+from services.reports import steps as figures_steps
 from services.reports.app import CountyRatesCollector
+from services.reports.models import case_log
 from shared import clock, events
+from shared.uow import unit_of_work
 from tests.support.events import deliver, handle
 from tests.unit.reports.test_reports import (
     assigned,
@@ -379,3 +383,14 @@ def test_the_worker_keeps_each_countys_rates_for_the_operators(client):
     assert samples[("xinsheng_rate_denominator", "C02", "on_time_acceptance")] == 1
     assert samples[("xinsheng_rates_computed_timestamp_seconds", None, None)] > 0
     assert {county for _, county, _ in samples if county} == {"C01", "C02"}  # counties only: no enterprise
+
+
+def test_steps_of_a_transaction_that_failed_are_forgotten(client):
+    """A batch that fails leaves nothing behind for the next transaction on the same connection."""
+    gid = new_id()
+    with pytest.raises(RuntimeError), unit_of_work(client.rt.engine, None, client.rt.settings) as uow:
+        figures_steps.record(uow, new_id(), gid, "status", T0, to="accepted")
+        raise RuntimeError("the batch fails")
+    apply(client.rt, path(new_id()))  # a later transaction
+    with client.rt.engine.connect() as conn:
+        assert gid not in set(conn.execute(select(case_log.c.grievance_id)).scalars())

@@ -57,14 +57,14 @@ def unit(got: dict, code: str) -> dict:
 
 
 def test_the_board_shows_each_figure_with_both_parts_and_hides_small_ones(client):
-    demands(client.rt, 12, "E001", MARCH, answered=9)  # C01
-    demands(client.rt, 8, "E003", MARCH, answered=8)  # C01
+    demands(client.rt, 12, "E001", MARCH, answered=7)  # C01
+    demands(client.rt, 8, "E003", MARCH, answered=0)  # C01
     demands(client.rt, 3, "E002", MARCH, answered=3)  # C02: too few to show
     got = board(client)
     assert got["periods"]["month"] == {"start": "2026-03-01", "end": "2026-03-31"}
     e001 = unit(got, "E001")["figures"]["month"]
     assert e001["received"] == {"count": 12}
-    assert e001["answered"] == {"numerator": 9, "denominator": 12, "value": 0.75}
+    assert e001["answered"] == {"numerator": 7, "denominator": 12, "value": 0.5833}
     e002 = unit(got, "E002")["figures"]["month"]
     assert e002["received"]["count"] is None and e002["answered"]["numerator"] is None
     # C02 holds E002 alone: its total would give E002's 3 away; the city's 23 would too (23 − 20)
@@ -88,21 +88,21 @@ def test_a_month_hidden_is_not_found_from_the_year(client):
 
 
 def test_companion_days_held_of_days_due(client):
-    for i, outcome in enumerate(["held"] * 5 + ["missed"] * 1 + ["cancelled"] * 2):
+    for i, outcome in enumerate(["held"] * 6 + ["missed"] * 5 + ["cancelled"] * 2):
         apply(
             client.rt,
             [
                 events.CompanionDayDecided(
                     enterprise_code="E001",
                     county_code="C01",
-                    day=date(2026, 1, 7) + timedelta(weeks=i),
+                    day=date(2026, 1, 5) + timedelta(days=i),  # all in January
                     outcome=outcome,
                     at=MARCH,
                 )
             ],
         )
     year = unit(board(client), "E001")["figures"]["year"]["companion_days"]
-    assert (year["numerator"], year["denominator"]) == (5, 6)  # a day called off is not due
+    assert (year["numerator"], year["denominator"]) == (6, 11)  # a day called off is not due
 
 
 def test_no_shown_figure_is_small_and_nothing_hidden_follows_from_the_sums(client):
@@ -223,16 +223,47 @@ def test_the_board_of_many_enterprises_protects_each_small_one(sqlite_runtime):
         for e in c["enterprises"]
     }
     assert len(counts) == 300
-    assert all(n is None or n >= boards.K for n in counts.values())
+    assert all(n is None or n == 0 or n >= boards.K for n in counts.values())
 
 
 def test_the_scoreboard_page_shows_the_figures_in_chinese_and_english(client):
-    demands(client.rt, 12, "E001", MARCH, answered=9)
+    demands(client.rt, 12, "E001", MARCH, answered=7)
     demands(client.rt, 3, "E002", MARCH)
     page = client.flask.get("/scoreboard")
     assert page.status_code == 200 and page.mimetype == "text/html"
     text = page.data.decode()
-    assert "工会有没有回应" in text and "9 / 12" in text and "75%" in text and "全市" in text
+    assert "工会有没有回应" in text and "7 / 12" in text and "58%" in text and "全市" in text
     english = client.flask.get("/scoreboard?lang=en&period=year").data.decode()
     assert "Does the union answer?" in english and 'href="/scoreboard?period=month&amp;lang=en"' in english
     assert client.flask.get("/scoreboard?period=%00").status_code == 200  # an unknown period: last month
+
+
+def test_a_rate_whose_complement_is_small_shows_no_numerator(client):
+    """18 of 20 satisfied would tell that 2 were not: the numerator is withheld."""
+    demands(client.rt, 20, "E001", MARCH, answered=18)
+    demands(client.rt, 20, "E003", MARCH, answered=10)
+    got = board(client)
+    e001 = unit(got, "E001")["figures"]["month"]["answered"]
+    assert e001["denominator"] == 20 and e001["numerator"] is None and e001["value"] is None
+    e003 = unit(got, "E003")["figures"]["month"]["answered"]
+    assert (e003["numerator"], e003["denominator"]) in ((10, 20), (None, 20))
+
+
+def test_the_year_ends_with_last_month_so_no_day_is_told(client):
+    assert boards.periods(date(2026, 4, 15)) == {
+        "month": (date(2026, 3, 1), date(2026, 3, 31)),
+        "year": (date(2026, 1, 1), date(2026, 3, 31)),
+    }
+    assert boards.periods(date(2027, 1, 20)) == {  # January: December, and the whole of last year
+        "month": (date(2026, 12, 1), date(2026, 12, 31)),
+        "year": (date(2026, 1, 1), date(2026, 12, 31)),
+    }
+
+
+def test_demands_about_a_chair_are_counted_nowhere_on_the_board(client):
+    demands(client.rt, 10, "E001", MARCH)
+    gid = str(uuid.uuid4())
+    steps = path(gid, start=MARCH, enterprise="E001")
+    steps[0] = steps[0].model_copy(update={"about_chair": True})
+    apply(client.rt, steps)
+    assert unit(board(client), "E001")["figures"]["month"]["received"]["count"] == 10
