@@ -9,7 +9,8 @@ out (shared/disclosure.py): a county's figure is the sum of its enterprises', th
 its counties', each unit's year is its month plus the rest of the year (known from the months
 published before, so it counts as shown), and a rate's denominator less its numerator (those not
 satisfied, say) is a figure too. A rate whose denominator is withheld shows neither part. There is
-no description and no breakdown by category anywhere.
+no description and no breakdown by category anywhere. Companion days are counted in full: they are
+the chair's days, not workers, and a small count of them singles nobody out.
 """
 
 from __future__ import annotations
@@ -162,7 +163,11 @@ def scoreboard(conn, today: date | None = None, k: int = K) -> dict:
                     lines.append([n, others, d])
         rests = [key for key in values if key[2] == "rest"]
         others = [key for key in values if key[0].endswith("-")]
-        hidden = protect(values, lines, totals, k, zeros=True, floors=False, unshown=rests, secret=others)
+        hidden = (
+            set()  # companion days are the chair's days, not workers: nobody to single out
+            if parts[0].startswith("companion_days")
+            else protect(values, lines, totals, k, zeros=True, floors=False, unshown=rests, secret=others)
+        )
         for key, value in values.items():
             if key[2] != "rest" and not key[0].endswith("-"):
                 shown[key] = None if key in hidden else value

@@ -267,3 +267,22 @@ def test_demands_about_a_chair_are_counted_nowhere_on_the_board(client):
     steps[0] = steps[0].model_copy(update={"about_chair": True})
     apply(client.rt, steps)
     assert unit(board(client), "E001")["figures"]["month"]["received"]["count"] == 10
+
+
+def test_companion_days_show_however_few_they_are(client):
+    """A companion day is the chair's, not a worker's: four in a month single nobody out."""
+    for i, outcome in enumerate(["held", "held", "held", "missed"]):
+        apply(
+            client.rt,
+            [
+                events.CompanionDayDecided(
+                    enterprise_code="E001",
+                    county_code="C01",
+                    day=date(2026, 3, 4) + timedelta(weeks=i),
+                    outcome=outcome,
+                    at=MARCH,
+                )
+            ],
+        )
+    month = unit(board(client), "E001")["figures"]["month"]["companion_days"]
+    assert (month["numerator"], month["denominator"]) == (3, 4)
