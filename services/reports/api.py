@@ -132,18 +132,20 @@ def _ledger_name(q, suffix: str) -> str:
     return f"ledger-{q.start.isoformat()}-{q.end.isoformat()}.{suffix}"
 
 
-_LEDGER_ERRORS = {f"HTTP_{s}": ErrorResponse for s in (401, 422)}
+def _file_doc(query, media_type: str):
+    """A staff operation answering a file (CSV, XLSX, PDF): documented, its answer left alone."""
+    return apidoc.streamed(
+        spec,
+        query=query,
+        resp=apidoc.Pages(media_type, 200, **{f"HTTP_{s}": ErrorResponse for s in (401, 422)}),
+        tags=["reports"],
+        security=apidoc.STAFF,
+        skip_validation=True,
+    )
 
 
 @api.get("/ledger.csv")
-@apidoc.streamed(
-    spec,
-    query=LedgerQuery,
-    resp=apidoc.Pages("text/csv", 200, **_LEDGER_ERRORS),
-    tags=["reports"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_file_doc(LedgerQuery, "text/csv")
 @auth.require_staff()
 def ledger_csv():
     """The ledger as CSV: one row per demand submitted in the period (?start=&end=, the same filters
@@ -157,14 +159,7 @@ def ledger_csv():
 
 
 @api.get("/ledger.xlsx")
-@apidoc.streamed(
-    spec,
-    query=LedgerQuery,
-    resp=apidoc.Pages(export.XLSX, 200, **_LEDGER_ERRORS),
-    tags=["reports"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_file_doc(LedgerQuery, export.XLSX)
 @auth.require_staff()
 def ledger_xlsx():
     """The ledger as an Excel workbook: the same rows and columns as the CSV."""
@@ -174,14 +169,7 @@ def ledger_xlsx():
 
 
 @api.get("/monthly.pdf")
-@apidoc.streamed(
-    spec,
-    query=MonthlyQuery,
-    resp=apidoc.Pages("application/pdf", 200, **_LEDGER_ERRORS),
-    tags=["reports"],
-    security=apidoc.STAFF,
-    skip_validation=True,
-)
+@_file_doc(MonthlyQuery, "application/pdf")
 @auth.require_staff()
 def monthly_pdf():
     """The monthly report as a PDF (?month=YYYY-MM[&county=][&lang=zh|en]), within the caller's scope:
